@@ -1,0 +1,9 @@
+"""Settings for `make run`: DEBUG on, SQLite, eager Celery, console e-mail unless told otherwise."""
+
+from .base import *  # noqa: F401,F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+
+# runserver serves static files itself; whitenoise is for production.
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
