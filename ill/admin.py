@@ -1,0 +1,163 @@
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from ill.holdings import import_holdings
+from ill.models import (
+    ExtensionRequest,
+    LenderCandidate,
+    LendingInstitution,
+    LocalHolding,
+    LocalHoldingIdentifier,
+    Request,
+    RequestEvent,
+    RequestNumberCounter,
+)
+
+
+@admin.register(LendingInstitution)
+class LendingInstitutionAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "name",
+        "kind",
+        "is_offset_participant",
+        "accepts_public_expense",
+        "supports_express",
+        "supports_fax",
+        "active",
+    ]
+    list_filter = ["kind", "is_offset_participant", "accepts_public_expense", "active"]
+    search_fields = ["code", "name", "name_en"]
+
+
+class LocalHoldingIdentifierInline(admin.TabularInline):
+    model = LocalHoldingIdentifier
+    extra = 0
+
+
+class HoldingsImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Catalogue export"), help_text=_("CSV (UTF-8 or Shift_JIS) or MARC (ISO 2709 or MARCXML).")
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV"), ("marc", "MARC")])
+
+
+@admin.register(LocalHolding)
+class LocalHoldingAdmin(admin.ModelAdmin):
+    list_display = ["source_id", "title", "call_number", "status", "is_electronic", "branch"]
+    list_filter = ["status", "is_electronic", "branch"]
+    search_fields = ["source_id", "title", "author", "call_number", "identifiers__value"]
+    inlines = [LocalHoldingIdentifierInline]
+    change_list_template = "admin/ill/localholding/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="ill_localholding_import"),
+        ] + super().get_urls()
+
+    def import_view(self, request):
+        """Upload a CSV or MARC export; good lines are imported, bad ones listed with their line."""
+        if not self.has_add_permission(request):
+            return redirect("admin:ill_localholding_changelist")
+        form = HoldingsImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            report = import_holdings(form.cleaned_data["file"].read(), form.cleaned_data["format"])
+            level = messages.SUCCESS if not report.errors else messages.WARNING
+            self.message_user(
+                request,
+                _("%(created)d created, %(updated)d updated, %(errors)d problem(s).")
+                % {"created": report.created, "updated": report.updated, "errors": len(report.errors)},
+                level,
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "report": report,
+            "opts": self.model._meta,
+            "title": _("Import holdings"),
+        }
+        return render(request, "admin/ill/localholding/import.html", context, status=400 if form.errors else 200)
+
+
+class LenderCandidateInline(admin.TabularInline):
+    model = LenderCandidate
+    extra = 0
+    readonly_fields = ["position", "lender", "state", "lender_reference", "ordered_at", "answered_at", "answer_note"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class RequestEventInline(admin.TabularInline):
+    model = RequestEvent
+    extra = 0
+    readonly_fields = ["created_at", "action", "from_status", "to_status", "actor", "note", "visible_to_patron"]
+    fields = readonly_fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Request)
+class RequestAdmin(admin.ModelAdmin):
+    """Status is read-only here: it changes only through the lifecycle services (the desk pages)."""
+
+    list_display = ["number", "kind", "status", "display_title", "patron", "pickup_branch", "lender", "submitted_at"]
+    list_filter = ["kind", "status", "expense_type", "pickup_branch", "lender__kind"]
+    search_fields = ["number", "title", "article_title", "isbn", "issn", "patron__patron_number", "patron__full_name"]
+    date_hierarchy = "submitted_at"
+    list_select_related = ["patron", "pickup_branch", "lender"]
+    readonly_fields = [
+        "number",
+        "status",
+        "submitted_at",
+        "ordered_at",
+        "arrived_at",
+        "notified_at",
+        "handed_over_at",
+        "returned_at",
+        "closed_at",
+        "lender",
+        "lender_reference",
+    ]
+    autocomplete_fields = ["patron", "budget_code"]
+    inlines = [LenderCandidateInline, RequestEventInline]
+
+    def has_add_permission(self, request):
+        return False  # requests enter through the intake service (patron form or the desk)
+
+
+@admin.register(RequestEvent)
+class RequestEventAdmin(admin.ModelAdmin):
+    list_display = ["request", "action", "from_status", "to_status", "actor", "created_at"]
+    list_filter = ["action"]
+    search_fields = ["request__number"]
+    list_select_related = ["request", "actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(admin.ModelAdmin):
+    list_display = ["request", "state", "requested_at", "new_due_date", "decided_at"]
+    list_filter = ["state"]
+    search_fields = ["request__number"]
+    raw_id_fields = ["request"]
+
+
+@admin.register(RequestNumberCounter)
+class RequestNumberCounterAdmin(admin.ModelAdmin):
+    list_display = ["year", "last"]
+
+    def has_change_permission(self, request, obj=None):
+        return False

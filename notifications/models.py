@@ -1,0 +1,66 @@
+"""The outbox: one row per e-mail, written in the same transaction as the change that causes it.
+
+A Celery task queued on commit sends it; a periodic sweep re-queues rows left pending, and the
+unique idempotency key plus a conditional status update keep any message from going out twice.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxMessage(models.Model):
+    class Kind(models.TextChoices):
+        RECEIVED = "received", _("Request received")
+        REJECTED = "rejected", _("Request rejected")
+        CANCELLED = "cancelled", _("Request cancelled")
+        ORDERED = "ordered", _("Request ordered")
+        UNFILLED = "unfilled", _("Request unfilled")
+        ARRIVED = "arrived", _("Item arrived")
+        CHARGE_ACCEPTANCE = "charge_acceptance", _("Charge above your maximum")
+        DUE_SOON = "due_soon", _("Due soon")
+        OVERDUE = "overdue", _("Overdue")
+        NOT_COLLECTED = "not_collected", _("Not collected")
+        EXTENSION_GRANTED = "extension_granted", _("Extension granted")
+        EXTENSION_REFUSED = "extension_refused", _("Extension refused")
+        STAFF_DIGEST = "staff_digest", _("New requests digest")
+        BUDGET_ALERT = "budget_alert", _("Budget alert")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    request = models.ForeignKey("ill.Request", on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
+    recipient = models.EmailField(_("recipient"))
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    language = models.CharField(_("language"), max_length=5, default="ja")
+    subject = models.CharField(_("subject"), max_length=300)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail message")
+        verbose_name_plural = _("e-mail messages")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(status="sent") | Q(sent_at__isnull=False), name="outbox_sent_has_time"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+
+    def __str__(self):
+        return f"{self.kind} → {self.recipient} ({self.status})"

@@ -1,0 +1,173 @@
+"""Branches of the library, laboratories and patrons (DESIGN.md §1, §9)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ill.utils import localized
+
+
+class Branch(models.Model):
+    """A library branch with a pick-up counter (e.g. the central library, the medical library)."""
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name in English"), max_length=100, blank=True)
+    counter = models.CharField(_("pick-up counter"), max_length=100, blank=True)
+    counter_en = models.CharField(_("pick-up counter in English"), max_length=100, blank=True)
+    campus = models.CharField(_("campus"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    phone = models.CharField(_("telephone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    hours_note = models.TextField(
+        _("opening hours note"), blank=True, help_text=_("Exceptions such as holidays and vacation hours.")
+    )
+    hours_note_en = models.TextField(_("opening hours note in English"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("branch")
+        verbose_name_plural = _("branches")
+        ordering = ["code"]
+
+    def __str__(self):
+        return localized(self)
+
+    @property
+    def display_name(self):
+        return localized(self)
+
+    @property
+    def display_counter(self):
+        return localized(self, "counter")
+
+    @property
+    def display_hours_note(self):
+        return localized(self, "hours_note")
+
+
+class OpeningHours(models.Model):
+    """Regular opening hours of a branch for one day of the week (0 = Monday)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="opening_hours", verbose_name=_("branch"))
+    weekday = models.PositiveSmallIntegerField(_("day of the week"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["branch", "weekday"]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "weekday"], name="opening_hours_one_per_day"),
+            models.CheckConstraint(condition=Q(opens__lt=models.F("closes")), name="opening_hours_opens_before_closes"),
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="opening_hours_weekday_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Laboratory(models.Model):
+    """A research group; budget codes may belong to it and copies go to it by campus mail."""
+
+    name = models.CharField(_("name"), max_length=150)
+    name_en = models.CharField(_("name in English"), max_length=150, blank=True)
+    department = models.CharField(_("department"), max_length=150, blank=True)
+    supervisor = models.ForeignKey(
+        "Patron",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="supervised_labs",
+        verbose_name=_("supervisor"),
+    )
+    campus_mail_address = models.CharField(_("campus mail address"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("laboratory")
+        verbose_name_plural = _("laboratories")
+        ordering = ["name"]
+
+    def __str__(self):
+        return localized(self)
+
+
+class Patron(models.Model):
+    """A library user who may request items; linked one-to-one to a login."""
+
+    class Category(models.TextChoices):
+        UNDERGRADUATE = "undergraduate", _("Undergraduate (years 1–3)")
+        UNDERGRADUATE_FINAL = "undergraduate_final", _("Undergraduate (year 4)")
+        MASTERS = "masters", _("Master's student")
+        DOCTORAL = "doctoral", _("Doctoral student")
+        FACULTY = "faculty", _("Faculty")
+        STAFF = "staff", _("Staff")
+
+    STUDENT_CATEGORIES = (Category.UNDERGRADUATE, Category.UNDERGRADUATE_FINAL, Category.MASTERS, Category.DOCTORAL)
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="patron", verbose_name=_("login")
+    )
+    patron_number = models.CharField(
+        _("patron number"), max_length=30, unique=True, help_text=_("Student or staff ID printed on the library card.")
+    )
+    full_name = models.CharField(_("full name"), max_length=150)
+    full_name_kana = models.CharField(_("full name (kana)"), max_length=150, blank=True)
+    category = models.CharField(_("category"), max_length=30, choices=Category.choices)
+    department = models.CharField(_("faculty or department"), max_length=150, blank=True)
+    laboratory = models.ForeignKey(
+        Laboratory,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("laboratory"),
+    )
+    home_branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="patrons", verbose_name=_("home branch")
+    )
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=5, choices=settings.LANGUAGES, default="ja"
+    )
+    phone = models.CharField(_("telephone"), max_length=40, blank=True)
+    blocked = models.BooleanField(_("blocked"), default=False, help_text=_("A blocked patron cannot submit requests."))
+    block_reason = models.CharField(_("reason for the block"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("patron")
+        verbose_name_plural = _("patrons")
+        ordering = ["patron_number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    category__in=["undergraduate", "undergraduate_final", "masters", "doctoral", "faculty", "staff"]
+                ),
+                name="patron_category_valid",
+            ),
+            models.CheckConstraint(condition=Q(blocked=False) | ~Q(block_reason=""), name="patron_block_has_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.patron_number})"
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+    @property
+    def is_student(self) -> bool:
+        return self.category in self.STUDENT_CATEGORIES
