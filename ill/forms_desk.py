@@ -1,0 +1,169 @@
+"""Forms for the staff actions on a request; each feeds one lifecycle or fees service."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ill.models import LenderCandidate, LendingInstitution, Request
+from ill.utils import format_yen
+
+
+class ActionSubmit(Submit):
+    """A submit button whose whole style comes from `css_class` (crispy adds btn-primary otherwise)."""
+
+    field_classes = "btn"
+
+
+class ActionForm(forms.Form):
+    """Base: a crispy helper that posts to the action's URL."""
+
+    submit_label = _("Save")
+    submit_class = "btn-primary"
+
+    def __init__(self, *args, request_obj: Request, action_url: str = "", **kwargs):
+        self.request_obj = request_obj
+        super().__init__(*args, **kwargs)
+        self.setup()
+        self.helper = FormHelper(self)
+        self.helper.form_action = action_url
+        self.helper.form_tag = True
+        self.helper.add_input(ActionSubmit("submit", self.submit_label, css_class=self.submit_class))
+
+    def setup(self):
+        """Adjust the fields to the request before the layout is built."""
+
+
+def _lender_field(required: bool, label):
+    return forms.ModelChoiceField(
+        queryset=LendingInstitution.objects.filter(active=True),
+        required=required,
+        label=label,
+    )
+
+
+class OrderForm(ActionForm):
+    submit_label = _("Order")
+    lender_1 = _lender_field(False, _("Lender 1"))
+    lender_2 = _lender_field(False, _("Lender 2"))
+    lender_3 = _lender_field(False, _("Lender 3"))
+    lender_4 = _lender_field(False, _("Lender 4"))
+    lender_5 = _lender_field(False, _("Lender 5"))
+    lender_reference = forms.CharField(label=_("Lender's reference"), max_length=100, required=False)
+    shipping_method = forms.ChoiceField(label=_("Shipping method"), choices=Request.Delivery.choices)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def setup(self):
+        request_obj = self.request_obj
+        self.fields["shipping_method"].initial = request_obj.delivery_method
+        taken = request_obj.candidates.count() if request_obj.status == Request.Status.UNFILLED else 0
+        free = LenderCandidate.MAX_CANDIDATES - taken
+        for n in range(free + 1, LenderCandidate.MAX_CANDIDATES + 1):
+            del self.fields[f"lender_{n}"]
+        if request_obj.status == Request.Status.SUBMITTED:
+            self.fields["lender_1"].required = True
+            self.fields["lender_1"].help_text = _(
+                "The first lender is asked now; the others in order if it cannot supply."
+            )
+
+    def lenders(self):
+        return [self.cleaned_data[f"lender_{n}"] for n in range(1, 6) if self.cleaned_data.get(f"lender_{n}")]
+
+
+class ArrivalForm(ActionForm):
+    submit_label = _("Record arrival")
+    lender_due_date = forms.DateField(
+        label=_("Lender's due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    pages = forms.IntegerField(label=_("Pages received"), min_value=0, required=False)
+    colour_pages = forms.IntegerField(label=_("of which in colour"), min_value=0, required=False)
+    use_restriction = forms.ChoiceField(label=_("Use restriction"), choices=Request.UseRestriction.choices)
+    restriction_note = forms.CharField(label=_("Restriction note"), max_length=300, required=False)
+    adjusted_total = forms.IntegerField(label=_("Charge (yen), if it differs"), min_value=0, required=False)
+    adjustment_reason = forms.CharField(label=_("Reason for the different charge"), max_length=300, required=False)
+
+    def setup(self):
+        request_obj = self.request_obj
+        if request_obj.is_loan:
+            del self.fields["pages"], self.fields["colour_pages"]
+            self.fields["lender_due_date"].required = True
+            if request_obj.lender:
+                self.fields["lender_due_date"].initial = timezone.localdate() + timezone.timedelta(
+                    days=request_obj.lender.loan_period_days
+                )
+        else:
+            del self.fields["lender_due_date"]
+            self.fields["pages"].initial = request_obj.page_count
+            self.fields["colour_pages"].initial = request_obj.colour_pages
+
+    def clean(self):
+        data = super().clean()
+        pages, colour = data.get("pages"), data.get("colour_pages")
+        if pages is not None and colour is not None and colour > pages:
+            self.add_error("colour_pages", _("Colour pages cannot be more than the pages received."))
+        return data
+
+
+class RejectForm(ActionForm):
+    submit_label = _("Reject")
+    submit_class = "btn-danger"
+    reason = forms.ChoiceField(label=_("Reason"), choices=[("", "---------")] + list(Request.RejectReason.choices))
+    note = forms.CharField(label=_("Message to the patron"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NoteForm(ActionForm):
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, submit_label=None, submit_class=None, **kwargs):
+        if submit_label:
+            self.submit_label = submit_label
+        if submit_class:
+            self.submit_class = submit_class
+        super().__init__(*args, **kwargs)
+
+
+class HandOverForm(ActionForm):
+    submit_label = _("Hand over")
+    campus_mail = forms.BooleanField(label=_("Sent to the laboratory by campus mail"), required=False)
+    note = forms.CharField(label=_("Note"), required=False)
+
+    def setup(self):
+        r = self.request_obj
+        if not (r.is_copy and r.is_public_expense):
+            del self.fields["campus_mail"]
+
+
+class ReturnForm(ActionForm):
+    """The patron brings the book back, with the return postage: stamps (private) or the bar code."""
+
+    submit_label = _("Take back")
+    stamps_amount = forms.IntegerField(label=_("Stamps received (yen)"), min_value=0, required=False)
+    postal_barcode = forms.BooleanField(label=_("Postal bar code received"), required=False)
+    note = forms.CharField(label=_("Note"), required=False)
+
+    def setup(self):
+        from fees.models import Charge
+
+        r = self.request_obj
+        charge = Charge.objects.filter(request=r).first()
+        if r.is_public_expense:
+            del self.fields["stamps_amount"]
+        else:
+            del self.fields["postal_barcode"]
+            if charge is not None and charge.return_postage:
+                self.fields["stamps_amount"].initial = None
+                self.fields["stamps_amount"].help_text = _("Expected: %(amount)s in stamps.") % {
+                    "amount": format_yen(charge.return_postage)
+                }
+            else:
+                del self.fields["stamps_amount"]
+
+
+class PaymentForm(ActionForm):
+    submit_label = _("Record payment")
+    amount = forms.IntegerField(label=_("Cash received (yen)"), min_value=0)
+    receipt_number = forms.CharField(label=_("Receipt number"), max_length=40)
+
+    def setup(self):
+        self.fields["amount"].help_text = _("Exact amount: no change is given.")

@@ -1,0 +1,119 @@
+"""Reads: what patrons and staff see of requests."""
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ill import lifecycle
+from ill.models import Request
+
+S = Request.Status
+
+# (group, label) shown to patrons instead of the internal states.
+ACTION_NEEDED, IN_PROGRESS, ON_LOAN, FINISHED = "action", "progress", "loan", "finished"
+PATRON_GROUPS = {
+    ACTION_NEEDED: _("Waiting for you"),
+    IN_PROGRESS: _("In progress"),
+    ON_LOAN: _("On loan to you"),
+    FINISHED: _("Finished"),
+}
+
+
+def patron_stage(request: Request) -> tuple[str, str]:
+    """The group and plain-language status a patron sees for a request."""
+    status = request.status
+    if status == S.SUBMITTED:
+        return IN_PROGRESS, _("Received — being checked by the library")
+    if status in (S.ORDERED, S.UNFILLED):
+        return IN_PROGRESS, _("Requested from another library")
+    if status == S.ARRIVED:
+        return ACTION_NEEDED, _("Arrived — ready to collect")
+    if status == S.ON_LOAN:
+        if request.is_overdue:
+            return ACTION_NEEDED, _("Overdue — please return it to the counter")
+        return ON_LOAN, _("Borrowed")
+    if status == S.RETURNED:
+        return FINISHED, _("Returned — thank you")
+    if status == S.HANDED_OVER:
+        return FINISHED, _("Collected")
+    if status == S.REJECTED:
+        return FINISHED, _("Declined")
+    if status == S.CANCELLED:
+        return FINISHED, _("Cancelled")
+    if request.close_reason == Request.CloseReason.UNFILLED:
+        return FINISHED, _("Could not be obtained")
+    if request.close_reason == Request.CloseReason.NOT_COLLECTED:
+        return FINISHED, _("Not collected")
+    return FINISHED, _("Done")
+
+
+def requests_for_patron(patron):
+    return (
+        Request.objects.filter(patron=patron)
+        .select_related("pickup_branch", "lender", "charge")
+        .order_by("-submitted_at")
+    )
+
+
+def active_loan_count(patron) -> int:
+    """Loans counted against the limit: from submission until the book is back at the counter."""
+    return Request.objects.filter(
+        patron=patron, kind=Request.Kind.LOAN, status__in=lifecycle.ACTIVE_LOAN_STATES
+    ).count()
+
+
+def loan_limit() -> int:
+    return settings.ILL_MAX_ACTIVE_LOANS
+
+
+def overdue_q(today=None) -> Q:
+    today = today or timezone.localdate()
+    return Q(status=S.ON_LOAN, due_date__lt=today)
+
+
+def desk_counts(branch=None) -> dict:
+    """Counts for the staff home page, in one query."""
+    qs = Request.objects.all()
+    if branch is not None:
+        qs = qs.filter(pickup_branch=branch)
+    today = timezone.localdate()
+    return qs.aggregate(
+        to_review=Count("pk", filter=Q(status=S.SUBMITTED)),
+        ordered=Count("pk", filter=Q(status=S.ORDERED)),
+        unfilled=Count("pk", filter=Q(status=S.UNFILLED)),
+        arrived=Count("pk", filter=Q(status=S.ARRIVED)),
+        on_loan=Count("pk", filter=Q(status=S.ON_LOAN)),
+        overdue=Count("pk", filter=overdue_q(today)),
+        returned=Count("pk", filter=Q(status=S.RETURNED)),
+    )
+
+
+EVENT_LABELS = {
+    "payment": _("Paid %(amount)s in cash"),
+    "charge_accepted": _("Charge accepted"),
+    "extension_requested": _("Extension requested"),
+    "extension_forwarded": _("Extension request sent to the lender"),
+    "extension_granted": _("Extension granted until %(due_date)s"),
+    "extension_refused": _("Extension refused by the lender"),
+    "return_postage": _("Return postage received"),
+    "campus_mail": _("Sent to the laboratory by campus mail"),
+}
+
+
+def event_label(event) -> str:
+    """What a history line says, in the reader's language (notes stay in the writer's)."""
+    from ill.utils import format_yen
+
+    if event.is_transition:
+        return Request.Status(event.to_status).label if event.to_status in Request.Status.values else event.to_status
+    label = EVENT_LABELS.get(event.action)
+    if label is None:
+        return event.note or event.action
+    data = dict(event.data or {})
+    if "amount" in data:
+        data["amount"] = format_yen(data["amount"])
+    try:
+        return str(label) % data if "%(" in str(label) else str(label)
+    except (KeyError, TypeError, ValueError):
+        return str(label).split("%(")[0].strip()

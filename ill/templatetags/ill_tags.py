@@ -1,0 +1,82 @@
+from django import template
+
+from ill.utils import format_yen
+
+register = template.Library()
+
+STATUS_STYLES = {
+    "submitted": "secondary",
+    "ordered": "primary",
+    "unfilled": "warning",
+    "arrived": "success",
+    "on_loan": "info",
+    "returned": "info",
+    "handed_over": "dark",
+    "closed": "dark",
+    "rejected": "danger",
+    "cancelled": "light",
+}
+
+
+@register.filter
+def yen(amount):
+    """`¥1,400` in English, `1,400円` in Japanese."""
+    if amount in (None, ""):
+        return ""
+    return format_yen(int(amount))
+
+
+@register.filter
+def status_style(status):
+    return STATUS_STYLES.get(status, "secondary")
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes):
+    """The current query string with some parameters replaced (for pagination and sorting)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def patron_status(request_obj):
+    """The few plain-language states a patron understands."""
+    from ill.selectors import patron_stage
+
+    return patron_stage(request_obj)[1]
+
+
+@register.filter
+def dict_get(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def status_label(value):
+    """The translated name of a request status value."""
+    from ill.models import Request
+
+    try:
+        return Request.Status(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def charge_line_label(code):
+    from fees.labels import line_label
+
+    return line_label(code)
+
+
+@register.filter
+def event_label(event):
+    from ill.selectors import event_label as label
+
+    return label(event)

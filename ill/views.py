@@ -1,0 +1,260 @@
+"""Patron pages: dashboard, the loan and copy forms with a confirmation step, OpenURL links, a
+request with its history, cancel, extension, accepting a charge, the profile."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fees import estimates, support
+from fees import services as fees
+from fees.selectors import budget_codes_for
+from ill import intake, openurl, rules, selectors, services
+from ill.errors import ServiceError
+from ill.forms import FORMS, ExtensionForm
+from ill.models import Request
+from patrons.forms import ProfileForm
+
+
+@login_required
+def home(request):
+    if request.user.has_perm("ill.work_desk"):
+        return redirect("desk:home")
+    if hasattr(request.user, "patron"):
+        return redirect("patron:dashboard")
+    if request.user.is_staff:
+        return redirect("admin:index")
+    raise Http404(_("This login is not linked to a library patron."))
+
+
+def _patron_or_404(request):
+    patron = getattr(request.user, "patron", None)
+    if patron is None:
+        raise Http404(_("This login is not linked to a library patron."))
+    return patron
+
+
+def _own_request_or_404(request, number) -> Request:
+    """A patron sees only their own requests; anything else is a 404, not a 403."""
+    patron = _patron_or_404(request)
+    return get_object_or_404(
+        Request.objects.select_related("pickup_branch", "lender", "budget_code", "patron__laboratory"),
+        number=number,
+        patron=patron,
+    )
+
+
+@login_required
+def dashboard(request):
+    patron = _patron_or_404(request)
+    groups = {key: [] for key in selectors.PATRON_GROUPS}
+    to_pay = 0
+    for item in selectors.requests_for_patron(patron):
+        group, label = selectors.patron_stage(item)
+        charge = getattr(item, "charge", None) if hasattr(item, "charge") else None
+        if charge is not None and charge.state in ("due", "awaiting"):
+            group = selectors.ACTION_NEEDED if item.status == Request.Status.ARRIVED else group
+            to_pay += charge.total if charge.state == "due" else 0
+        groups[group].append((item, label, charge))
+    return render(
+        request,
+        "ill/patron/dashboard.html",
+        {
+            "patron": patron,
+            "groups": [(key, selectors.PATRON_GROUPS[key], groups[key]) for key in selectors.PATRON_GROUPS],
+            "has_requests": any(groups.values()),
+            "active_loans": selectors.active_loan_count(patron),
+            "loan_limit": selectors.loan_limit(),
+            "to_pay": to_pay,
+        },
+    )
+
+
+def _form_page(request, form, kind, *, status=200, refusals=(), prefill=None):
+    patron = form.patron
+    support_budget = support.current_budget()
+    return render(
+        request,
+        "ill/patron/request_form.html",
+        {
+            "form": form,
+            "kind": kind,
+            "refusals": refusals,
+            "prefill": prefill,
+            "active_loans": selectors.active_loan_count(patron),
+            "loan_limit": selectors.loan_limit(),
+            "support_open": bool(support_budget and support_budget.is_open),
+        },
+        status=status,
+    )
+
+
+@login_required
+def new_request(request, kind):
+    """Fill in, confirm (rules passed, cost and time estimates), then submit."""
+    if kind not in FORMS:
+        raise Http404
+    patron = _patron_or_404(request)
+    form_class = FORMS[kind]
+    if request.method != "POST":
+        return _form_page(request, form_class(patron=patron), kind)
+    step = request.POST.get("step", "confirm")
+    if step == "edit":
+        return _form_page(request, form_class(patron=patron, initial=request.POST.dict()), kind)
+    form = form_class(request.POST, patron=patron)
+    if not form.is_valid():
+        return _form_page(request, form, kind, status=400)
+    candidate = form.build()
+    if step == "submit":
+        try:
+            created = intake.submit_request(patron=patron, request=candidate, actor=request.user)
+        except rules.RulesRefused as exc:
+            return _form_page(request, form, kind, status=400, refusals=exc.results)
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            return _form_page(request, form, kind, status=exc.status_code)
+        messages.success(request, _("Request %(number)s has been submitted.") % {"number": created.number})
+        return redirect(created.get_absolute_url())
+    results = intake.preview(patron=patron, request=candidate)
+    refused = [r for r in results if r.refused]
+    if refused:
+        return _form_page(request, form, kind, status=400, refusals=refused)
+    return render(
+        request,
+        "ill/patron/request_confirm.html",
+        {
+            "form": form,
+            "kind": kind,
+            "item": candidate,
+            "results": results,
+            "warnings": [r for r in results if r.outcome == rules.WARN],
+            "estimate": estimates.estimate(candidate),
+            "support": support.eligibility(candidate),
+        },
+    )
+
+
+@login_required
+def openurl_link(request):
+    """A link from a link resolver, Google Scholar or a publisher: the right form, prefilled."""
+    patron = _patron_or_404(request)
+    result = openurl.parse_openurl([(key, value) for key, values in request.GET.lists() for value in values])
+    kind = result.kind if result.kind in FORMS else Request.Kind.COPY
+    initial = dict(result.fields)
+    if kind == Request.Kind.COPY and not initial.get("title") and initial.get("journal_title"):
+        initial["title"] = initial["journal_title"]  # the copy form's title is the journal or book
+    if initial.get("place"):
+        initial["note"] = "\n".join(filter(None, [str(initial.get("note", "")), str(initial.pop("place"))]))
+    initial["material_type"] = result.material_type
+    form = FORMS[kind](patron=patron, initial=initial)
+    for name, value in list(initial.items()):
+        limit = getattr(form.fields.get(name), "max_length", None)
+        if limit and isinstance(value, str) and len(value) > limit:
+            form.initial[name] = value[:limit]  # links may carry longer text than the record keeps
+    if result.is_empty:
+        messages.warning(request, _("The link carried no usable citation: please fill in the form."))
+    return _form_page(request, form, kind, prefill=result)
+
+
+@login_required
+def request_detail(request, number):
+    item = _own_request_or_404(request, number)
+    return render(request, "ill/patron/request_detail.html", _detail_context(item))
+
+
+def _detail_context(item: Request, **extra):
+    charge = fees.charge_of(item)
+    return {
+        "item": item,
+        "stage": selectors.patron_stage(item)[1],
+        "events": item.events.filter(visible_to_patron=True),
+        "can_cancel": services.can(item, "cancel"),
+        "can_extend": item.status == Request.Status.ON_LOAN
+        and not item.extensions.filter(state__in=["requested", "forwarded"]).exists(),
+        "extensions": item.extensions.all(),
+        "charge": charge,
+        "charge_lines": charge.lines.all() if charge else [],
+        "extension_form": ExtensionForm(),
+        **extra,
+    }
+
+
+@login_required
+@require_POST
+def cancel(request, number):
+    item = _own_request_or_404(request, number)
+    try:
+        services.cancel(item, actor=request.user, reason=request.POST.get("reason", "")[:300])
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+        item.refresh_from_db()
+        return render(request, "ill/patron/request_detail.html", _detail_context(item), status=exc.status_code)
+    messages.success(request, _("Request %(number)s has been cancelled.") % {"number": item.number})
+    return redirect(item.get_absolute_url())
+
+
+@login_required
+@require_POST
+def extend(request, number):
+    item = _own_request_or_404(request, number)
+    form = ExtensionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.request_extension(item, actor=request.user, reason=form.cleaned_data["reason"])
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+            return render(request, "ill/patron/request_detail.html", _detail_context(item), status=exc.status_code)
+        messages.success(
+            request, _("Your extension request has been sent. The lending library decides; we will e-mail you.")
+        )
+        return redirect(item.get_absolute_url())
+    return render(request, "ill/patron/request_detail.html", _detail_context(item, extension_form=form), status=400)
+
+
+@login_required
+@require_POST
+def accept_charge(request, number):
+    item = _own_request_or_404(request, number)
+    try:
+        fees.accept_charge(item, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+        return render(request, "ill/patron/request_detail.html", _detail_context(item), status=exc.status_code)
+    messages.success(request, _("Thank you: the charge is accepted."))
+    return redirect(item.get_absolute_url())
+
+
+@login_required
+def profile(request):
+    patron = _patron_or_404(request)
+    form = ProfileForm(request.POST or None, instance=patron)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            translation.activate(patron.preferred_language)
+            messages.success(request, _("Your profile has been saved."))
+            response = redirect("patron:profile")
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, patron.preferred_language, max_age=365 * 24 * 3600, samesite="Lax"
+            )
+            return response
+        status = 400
+    else:
+        status = 200
+    codes = [(code, fees.budget_position(code)) for code in budget_codes_for(patron).select_related("responsible")]
+    return render(
+        request,
+        "ill/patron/profile.html",
+        {
+            "form": form,
+            "patron": patron,
+            "codes": codes,
+            "active_loans": selectors.active_loan_count(patron),
+            "loan_limit": selectors.loan_limit(),
+        },
+        status=status,
+    )
