@@ -517,3 +517,15 @@ def record_return_postage(request: Request, *, method: str, amount: int = 0, act
         data={"method": method, "amount": payment.amount},
     )
     return payment
+
+
+def preview_shipment(lender: LendingInstitution, items: list[ArrivedItem], delivery: str):
+    """The breakdown a shipment would get, without saving anything (None when it cannot be priced)."""
+    if not items:
+        return None
+    try:
+        return price_shipment(lender, items, delivery)
+    except calculator.FaxNotAvailable:
+        return price_shipment(lender, items, Request.Delivery.EXPRESS)
+    except calculator.NeedsQuote:
+        return None

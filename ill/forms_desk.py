@@ -167,3 +167,35 @@ class PaymentForm(ActionForm):
 
     def setup(self):
         self.fields["amount"].help_text = _("Exact amount: no change is given.")
+
+
+class ShipmentForm(forms.Form):
+    """What came from one lender in one parcel (or one FAX / electronic delivery)."""
+
+    lender = forms.ModelChoiceField(label=_("Lender"), queryset=LendingInstitution.objects.filter(active=True))
+    delivery = forms.ChoiceField(label=_("Came by"), choices=Request.Delivery.choices)
+    lender_invoice = forms.CharField(label=_("Lender's invoice number"), max_length=100, required=False)
+    lender_due_date = forms.DateField(
+        label=_("Lender's due date (loans)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class ShipmentLineForm(forms.Form):
+    """One ordered request of the lender: whether it came, and what came."""
+
+    request_id = forms.IntegerField(widget=forms.HiddenInput)
+    arrived = forms.BooleanField(label=_("Arrived"), required=False)
+    pages = forms.IntegerField(label=_("Pages"), min_value=0, required=False)
+    colour_pages = forms.IntegerField(label=_("Colour"), min_value=0, required=False)
+    use_restriction = forms.ChoiceField(label=_("Use restriction"), choices=Request.UseRestriction.choices,
+                                        required=False)
+
+    def clean(self):
+        data = super().clean()
+        pages, colour = data.get("pages"), data.get("colour_pages")
+        if pages is not None and colour is not None and colour > pages:
+            self.add_error("colour_pages", _("Colour pages cannot be more than the pages received."))
+        return data
+
+
+ShipmentLineFormSet = forms.formset_factory(ShipmentLineForm, extra=0, max_num=200, validate_max=True)

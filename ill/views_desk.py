@@ -19,7 +19,17 @@ from fees import services as fees
 from fees.models import Charge
 from ill import lifecycle, selectors, services
 from ill.errors import ServiceError
-from ill.forms_desk import ArrivalForm, HandOverForm, NoteForm, OrderForm, PaymentForm, RejectForm, ReturnForm
+from ill.forms_desk import (
+    ArrivalForm,
+    HandOverForm,
+    NoteForm,
+    OrderForm,
+    PaymentForm,
+    RejectForm,
+    ReturnForm,
+    ShipmentForm,
+    ShipmentLineFormSet,
+)
 from ill.models import Request
 
 
@@ -287,3 +297,60 @@ def request_action(request, number, action):
     return render(
         request, "ill/desk/request_detail.html", _detail_context(item, {"action": action, "form": form}), status=status
     )
+
+
+@desk_required
+def shipment(request):
+    """Record several requests a lender sent together as one priced shipment (DESIGN.md §5)."""
+    lender_id = request.POST.get("lender") or request.GET.get("lender")
+    form = ShipmentForm(request.POST or None, initial={"lender": lender_id, "delivery": "mail"})
+    lender = None
+    if lender_id and str(lender_id).isdigit():
+        lender = form.fields["lender"].queryset.filter(pk=lender_id).first()
+    waiting = list(
+        Request.objects.filter(lender=lender, status=Request.Status.ORDERED).select_related("patron").order_by("ordered_at")
+    ) if lender else []
+    by_id = {r.pk: r for r in waiting}
+    step = request.POST.get("step", "")
+    if request.method == "POST" and step in ("preview", "record"):
+        formset = ShipmentLineFormSet(request.POST, prefix="line")
+    else:
+        formset = ShipmentLineFormSet(prefix="line", initial=[
+            {"request_id": r.pk, "pages": r.page_count, "colour_pages": r.colour_pages, "use_restriction": "none"}
+            for r in waiting])
+    preview = None
+    status = 200
+    if request.method == "POST" and step in ("preview", "record"):
+        if form.is_valid() and formset.is_valid():
+            data = form.cleaned_data
+            items = [
+                fees.ArrivedItem(
+                    request=by_id[line["request_id"]], pages=line.get("pages"), colour_pages=line.get("colour_pages"),
+                    lender_due_date=data.get("lender_due_date"), use_restriction=line.get("use_restriction") or "none")
+                for line in formset.cleaned_data
+                if line.get("arrived") and line.get("request_id") in by_id
+            ]
+            try:
+                if step == "record":
+                    fees.record_shipment(lender=data["lender"], items=items, delivery=data["delivery"], actor=request.user,
+                                         lender_invoice=data["lender_invoice"])
+                    messages.success(request, _("%(count)d arrival(s) recorded; the patrons are being e-mailed.") % {
+                        "count": len(items)})
+                    return redirect(f"{reverse('desk:shipment')}?lender={data['lender'].pk}")
+                if not items:
+                    raise ServiceError(fees.SHIPMENT_EMPTY, code="shipment_empty")
+                preview = {"breakdown": fees.preview_shipment(data["lender"], items, data["delivery"]), "items": items}
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+                status = exc.status_code
+        else:
+            status = 400
+    rows = list(zip(formset.forms, [by_id.get(_line_request_id(f)) for f in formset.forms], strict=True))
+    return render(request, "ill/desk/shipment.html", {
+        "form": form, "formset": formset, "rows": rows, "lender": lender, "preview": preview,
+    }, status=status)
+
+
+def _line_request_id(line_form):
+    value = line_form["request_id"].value()
+    return int(value) if str(value).isdigit() else None

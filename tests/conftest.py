@@ -148,3 +148,12 @@ def second_lender(db):
 @pytest.fixture
 def public_code(faculty, lab):
     return f.BudgetCodeFactory(code="2026-ENG-0301", responsible=faculty, laboratory=lab, limit=50000)
+
+
+@pytest.fixture
+def english():
+    """Messages asserted in English; the site's default is Japanese."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

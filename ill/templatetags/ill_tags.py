@@ -80,3 +80,11 @@ def event_label(event):
     from ill.selectors import event_label as label
 
     return label(event)
+
+
+@register.filter
+def share_for(breakdown, key):
+    try:
+        return breakdown.share_for(key)
+    except (KeyError, AttributeError):
+        return None

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from ill.holdings import import_holdings
 from ill.models import LocalHolding, LocalHoldingIdentifier
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 CSV = """record_id,title,author,call_number,status,isbn,issn,electronic
 BIB001,吾輩は猫である,夏目漱石,913.6/N,available,4-10-101001-3;978-4-10-101001-4,,

@@ -186,7 +186,7 @@ def test_public_expense_is_not_ordered_from_a_lender_outside_the_fee_offset(staf
 
 
 @pytest.mark.django_db
-def test_fax_falls_back_to_express_when_the_lender_cannot(staff_user, second_lender):
+def test_fax_falls_back_to_express_when_the_lender_cannot(staff_user, second_lender, english):
     request = f.CopyRequestFactory(delivery_method="fax")
     services.order(request, actor=staff_user, lenders=[second_lender])
     request.refresh_from_db()

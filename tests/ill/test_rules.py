@@ -12,7 +12,7 @@ from ill.errors import ServiceError
 from ill.models import Request
 from tests import factories as f
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def loan(patron, **fields):
@@ -357,7 +357,7 @@ def test_a_request_estimated_above_what_is_left_is_refused_with_the_amount_left(
     with pytest.raises(rules.RulesRefused) as refused:
         submit(doctoral, loan(doctoral, expense_type="public", budget_code=public_code))
     assert refused.value.code == "budget_exceeded"
-    assert "1,000円" in str(refused.value)
+    assert "¥1,000" in str(refused.value)
 
 
 # --- §3.8 hard to obtain, and the rest -----------------------------------------------------
