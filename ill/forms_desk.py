@@ -187,8 +187,9 @@ class ShipmentLineForm(forms.Form):
     arrived = forms.BooleanField(label=_("Arrived"), required=False)
     pages = forms.IntegerField(label=_("Pages"), min_value=0, required=False)
     colour_pages = forms.IntegerField(label=_("Colour"), min_value=0, required=False)
-    use_restriction = forms.ChoiceField(label=_("Use restriction"), choices=Request.UseRestriction.choices,
-                                        required=False)
+    use_restriction = forms.ChoiceField(
+        label=_("Use restriction"), choices=Request.UseRestriction.choices, required=False
+    )
 
     def clean(self):
         data = super().clean()

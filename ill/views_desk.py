@@ -221,8 +221,19 @@ ACTION_TITLES = {
 
 
 # The counter's usual next step first; the rarer ones are folded away on the page.
-ACTION_ORDER = ["order", "record_arrival", "payment", "hand_over", "return_by_patron", "send_back", "mark_unfilled",
-                "close_unfilled", "close_not_collected", "reject", "cancel"]
+ACTION_ORDER = [
+    "order",
+    "record_arrival",
+    "payment",
+    "hand_over",
+    "return_by_patron",
+    "send_back",
+    "mark_unfilled",
+    "close_unfilled",
+    "close_not_collected",
+    "reject",
+    "cancel",
+]
 SECONDARY_ACTIONS = {"mark_unfilled", "close_not_collected", "reject", "cancel"}
 
 
@@ -242,7 +253,9 @@ def _action_forms(item, charge, bound: dict | None = None):
             form = bound["form"]
         else:
             form = form_class(request_obj=item, action_url=url, **extra)
-        forms.append((action, ACTION_TITLES[action], form, action in SECONDARY_ACTIONS and not bound_here(bound, action)))
+        forms.append(
+            (action, ACTION_TITLES[action], form, action in SECONDARY_ACTIONS and not bound_here(bound, action))
+        )
     return forms
 
 
@@ -307,17 +320,27 @@ def shipment(request):
     lender = None
     if lender_id and str(lender_id).isdigit():
         lender = form.fields["lender"].queryset.filter(pk=lender_id).first()
-    waiting = list(
-        Request.objects.filter(lender=lender, status=Request.Status.ORDERED).select_related("patron").order_by("ordered_at")
-    ) if lender else []
+    waiting = (
+        list(
+            Request.objects.filter(lender=lender, status=Request.Status.ORDERED)
+            .select_related("patron")
+            .order_by("ordered_at")
+        )
+        if lender
+        else []
+    )
     by_id = {r.pk: r for r in waiting}
     step = request.POST.get("step", "")
     if request.method == "POST" and step in ("preview", "record"):
         formset = ShipmentLineFormSet(request.POST, prefix="line")
     else:
-        formset = ShipmentLineFormSet(prefix="line", initial=[
-            {"request_id": r.pk, "pages": r.page_count, "colour_pages": r.colour_pages, "use_restriction": "none"}
-            for r in waiting])
+        formset = ShipmentLineFormSet(
+            prefix="line",
+            initial=[
+                {"request_id": r.pk, "pages": r.page_count, "colour_pages": r.colour_pages, "use_restriction": "none"}
+                for r in waiting
+            ],
+        )
     preview = None
     status = 200
     if request.method == "POST" and step in ("preview", "record"):
@@ -325,17 +348,28 @@ def shipment(request):
             data = form.cleaned_data
             items = [
                 fees.ArrivedItem(
-                    request=by_id[line["request_id"]], pages=line.get("pages"), colour_pages=line.get("colour_pages"),
-                    lender_due_date=data.get("lender_due_date"), use_restriction=line.get("use_restriction") or "none")
+                    request=by_id[line["request_id"]],
+                    pages=line.get("pages"),
+                    colour_pages=line.get("colour_pages"),
+                    lender_due_date=data.get("lender_due_date"),
+                    use_restriction=line.get("use_restriction") or "none",
+                )
                 for line in formset.cleaned_data
                 if line.get("arrived") and line.get("request_id") in by_id
             ]
             try:
                 if step == "record":
-                    fees.record_shipment(lender=data["lender"], items=items, delivery=data["delivery"], actor=request.user,
-                                         lender_invoice=data["lender_invoice"])
-                    messages.success(request, _("%(count)d arrival(s) recorded; the patrons are being e-mailed.") % {
-                        "count": len(items)})
+                    fees.record_shipment(
+                        lender=data["lender"],
+                        items=items,
+                        delivery=data["delivery"],
+                        actor=request.user,
+                        lender_invoice=data["lender_invoice"],
+                    )
+                    messages.success(
+                        request,
+                        _("%(count)d arrival(s) recorded; the patrons are being e-mailed.") % {"count": len(items)},
+                    )
                     return redirect(f"{reverse('desk:shipment')}?lender={data['lender'].pk}")
                 if not items:
                     raise ServiceError(fees.SHIPMENT_EMPTY, code="shipment_empty")
@@ -346,9 +380,18 @@ def shipment(request):
         else:
             status = 400
     rows = list(zip(formset.forms, [by_id.get(_line_request_id(f)) for f in formset.forms], strict=True))
-    return render(request, "ill/desk/shipment.html", {
-        "form": form, "formset": formset, "rows": rows, "lender": lender, "preview": preview,
-    }, status=status)
+    return render(
+        request,
+        "ill/desk/shipment.html",
+        {
+            "form": form,
+            "formset": formset,
+            "rows": rows,
+            "lender": lender,
+            "preview": preview,
+        },
+        status=status,
+    )
 
 
 def _line_request_id(line_form):

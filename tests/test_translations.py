@@ -32,12 +32,16 @@ def test_translations_keep_the_placeholders():
 def test_the_catalogue_holds_every_string_of_the_code(tmp_path):
     need(shutil.which("xgettext") is not None, "GNU gettext (xgettext)")
     copy = tmp_path / "src"
-    ignore = shutil.ignore_patterns(".venv", "staticfiles", "tests", "*.pyc", "__pycache__", ".git", "*.sqlite3", "*.mo")
+    ignore = shutil.ignore_patterns(
+        ".venv", "staticfiles", "tests", "*.pyc", "__pycache__", ".git", "*.sqlite3", "*.mo"
+    )
     shutil.copytree(ROOT, copy, ignore=ignore)
     (copy / "locale" / "ja" / "LC_MESSAGES" / "django.po").unlink()
     result = subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "ja", "--ignore=staticfiles", "--no-obsolete"],
-        cwd=copy, capture_output=True, text=True,
+        cwd=copy,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     wanted = {(e.msgctxt, e.msgid) for e in polib.pofile(str(copy / "locale" / "ja" / "LC_MESSAGES" / "django.po"))}

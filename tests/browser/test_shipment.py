@@ -13,9 +13,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_two_item_shipment_priced_like_seed_example_2(page, desk_page, live_server, login, undergraduate):
     # Seed 004 example 2: mono 50, colour 200, handling 200 an item, bank transfer 210, postage 140.
     lender = f.FeeScheduleFactory(
-        lender__name="海洋科学研究所 図書室", lender__kind="jp_research", lender__is_offset_participant=False,
-        lender__accepts_public_expense=False, mono_price=50, colour_price=200, handling_fee_per_item=200,
-        bank_transfer_fee=210, postage_per_shipment=140,
+        lender__name="海洋科学研究所 図書室",
+        lender__kind="jp_research",
+        lender__is_offset_participant=False,
+        lender__accepts_public_expense=False,
+        mono_price=50,
+        colour_price=200,
+        handling_fee_per_item=200,
+        bank_transfer_fee=210,
+        postage_per_shipment=140,
     ).lender
     first = f.CopyRequestFactory(patron=undergraduate, status="ordered", lender=lender, page_count=3, colour_pages=0)
     second = f.CopyRequestFactory(patron=undergraduate, status="ordered", lender=lender, page_count=4, colour_pages=2)
