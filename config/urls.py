@@ -1,9 +1,22 @@
 from django.contrib import admin
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views.decorators.cache import never_cache
 
 from ill import views as ill_views
 
+
+@never_cache
+def health(request):
+    """For load balancers and monitoring: 200 when the database, broker and outbox are fine."""
+    from notifications.health import report
+
+    result = report(check_workers=request.GET.get("workers") == "1")
+    return JsonResponse(result, status=200 if result["ok"] else 503)
+
+
 urlpatterns = [
+    path("health/", health, name="health"),
     path("", ill_views.home, name="home"),
     path("accounts/", include("patrons.urls")),
     path("my/", include("ill.urls_patron")),

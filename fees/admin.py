@@ -1,5 +1,11 @@
 from django.contrib import admin
+from django.db.models import Count, IntegerField, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
+from fees import calculator, support
+from fees.labels import line_label
 from fees.models import (
     BudgetCode,
     BudgetLedgerEntry,
@@ -11,6 +17,14 @@ from fees.models import (
     Shipment,
     SupportBudget,
 )
+from fees.services import schedule_for
+from ill.utils import format_yen
+
+# Seed 004 example 2: two items, 7 pages of which 2 in colour (3 mono; 2 mono + 2 colour), by mail.
+SEED_EXAMPLE_2 = [
+    calculator.CopyItem(key=1, mono_pages=3, colour_pages=0),
+    calculator.CopyItem(key=2, mono_pages=2, colour_pages=2),
+]
 
 
 class PaperSizePriceInline(admin.TabularInline):
@@ -31,7 +45,48 @@ class FeeScheduleAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     search_fields = ["lender__name", "lender__code"]
+    readonly_fields = ["seed_example_preview"]
     inlines = [PaperSizePriceInline]
+    fieldsets = [
+        (None, {"fields": ["lender"]}),
+        (
+            _("Copies"),
+            {
+                "fields": [
+                    "mono_price",
+                    "colour_price",
+                    "handling_fee_per_item",
+                    "postage_per_shipment",
+                    "express_surcharge",
+                    "bank_transfer_fee",
+                ]
+            },
+        ),
+        (_("FAX / electronic delivery"), {"fields": ["fax_fee_mode", "fax_fee_per_page", "fax_fee_fixed"]}),
+        (_("Tax"), {"fields": ["tax_rate_percent", "tax_included"]}),
+        (_("Overseas"), {"fields": ["overseas_flat_fee_per_item", "overseas_fax_surcharge"]}),
+        (_("Loans"), {"fields": ["loan_fee_mode", "loan_fee", "loan_express_surcharge"]}),
+        (_("Check"), {"fields": ["seed_example_preview", "notes"]}),
+    ]
+
+    @admin.display(description=_("Seed example 2 with this schedule"))
+    def seed_example_preview(self, obj):
+        """What this lender would charge for seed 004's example 2 (2 items, 7 pages, 2 in colour)."""
+        if obj is None or obj.pk is None:
+            return _("Save the schedule to see the example.")
+        try:
+            breakdown = calculator.price_copies(schedule_for(obj.lender), SEED_EXAMPLE_2)
+        except ValueError as exc:
+            return str(exc)
+        return render_to_string(
+            "admin/fees/seed_example.html",
+            {
+                "lines": [(line_label(line.code), line) for line in breakdown.lines],
+                "breakdown": breakdown,
+                "shares": [format_yen(share.total) for share in breakdown.shares],
+                "total": format_yen(breakdown.total),
+            },
+        )
 
 
 @admin.register(BudgetCode)
@@ -43,13 +98,52 @@ class BudgetCodeAdmin(admin.ModelAdmin):
         "fiscal_year",
         "responsible",
         "laboratory",
-        "limit",
+        "limit_display",
+        "committed_display",
+        "charged_display",
+        "left_display",
         "usable_for_ill",
         "active",
     ]
     list_filter = ["fiscal_year", "kind", "active", "usable_for_ill"]
     search_fields = ["code", "name", "responsible__full_name"]
     autocomplete_fields = ["responsible", "laboratory", "members"]
+    list_select_related = ["responsible", "laboratory"]
+
+    def get_queryset(self, request):
+        money = IntegerField()
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                committed=Coalesce(
+                    Sum("ledger__amount", filter=Q(ledger__entry_type__in=["commitment", "release"])),
+                    Value(0),
+                    output_field=money,
+                ),
+                charged=Coalesce(
+                    Sum("ledger__amount", filter=Q(ledger__entry_type="charge")), Value(0), output_field=money
+                ),
+            )
+        )
+
+    @admin.display(description=_("limit"), ordering="limit")
+    def limit_display(self, obj):
+        return format_yen(obj.limit) if obj.limit is not None else _("no limit")
+
+    @admin.display(description=_("committed"))
+    def committed_display(self, obj):
+        return format_yen(obj.committed)
+
+    @admin.display(description=_("charged"))
+    def charged_display(self, obj):
+        return format_yen(obj.charged)
+
+    @admin.display(description=_("left"))
+    def left_display(self, obj):
+        if obj.limit is None:
+            return "—"
+        return format_yen(obj.limit - obj.committed - obj.charged)
 
 
 @admin.register(BudgetLedgerEntry)
@@ -65,7 +159,47 @@ class BudgetLedgerEntryAdmin(admin.ModelAdmin):
 
 @admin.register(SupportBudget)
 class SupportBudgetAdmin(admin.ModelAdmin):
-    list_display = ["fiscal_year", "total", "per_student_cap", "is_open", "closed_at"]
+    list_display = [
+        "fiscal_year",
+        "total_display",
+        "spent_display",
+        "percent_display",
+        "supported",
+        "per_student_cap",
+        "is_open",
+        "closed_at",
+    ]
+    readonly_fields = [
+        "spent_display",
+        "percent_display",
+        "supported",
+        "closed_at",
+        "alert_80_sent_at",
+        "closing_alert_sent_at",
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(supported_requests=Count("requests", filter=~Q(requests__status__in=["rejected", "cancelled"])))
+        )
+
+    @admin.display(description=_("total"))
+    def total_display(self, obj):
+        return format_yen(obj.total)
+
+    @admin.display(description=_("spent"))
+    def spent_display(self, obj):
+        return format_yen(support.spent(obj))
+
+    @admin.display(description=_("used"))
+    def percent_display(self, obj):
+        return f"{support.spent(obj) * 100 // obj.total if obj.total else 0} %"
+
+    @admin.display(description=_("supported requests"))
+    def supported(self, obj):
+        return getattr(obj, "supported_requests", obj.requests.count())
 
 
 class ChargeLineInline(admin.TabularInline):
@@ -80,8 +214,10 @@ class ChargeLineInline(admin.TabularInline):
 
 class PaymentInline(admin.TabularInline):
     model = Payment
+    fk_name = "charge"
     extra = 0
     readonly_fields = ["method", "amount", "receipt_number", "received_by", "received_at"]
+    fields = readonly_fields
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -101,6 +237,7 @@ class ChargeAdmin(admin.ModelAdmin):
         "postage",
         "other_fees",
         "tax",
+        "return_postage",
         "computed_total",
         "total",
         "adjustment_reason",
@@ -121,9 +258,10 @@ class ShipmentAdmin(admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["charge", "method", "amount", "receipt_number", "received_at"]
+    list_display = ["request", "charge", "method", "amount", "receipt_number", "received_at"]
     list_filter = ["method"]
-    search_fields = ["receipt_number", "charge__request__number"]
+    search_fields = ["receipt_number", "request__number"]
+    list_select_related = ["request", "charge"]
 
     def has_change_permission(self, request, obj=None):
         return False

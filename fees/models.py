@@ -7,6 +7,8 @@ these models store its inputs (schedules) and its results (charges and their lin
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -50,7 +52,9 @@ class FeeSchedule(models.Model):
     fax_fee_per_page = models.PositiveIntegerField(_("FAX fee per page"), default=0)
     fax_fee_fixed = models.PositiveIntegerField(_("FAX fee per shipment"), default=0)
     bank_transfer_fee = models.PositiveIntegerField(_("bank transfer fee per payment"), default=0)
-    tax_rate_percent = models.PositiveSmallIntegerField(_("consumption tax rate (%)"), default=10)
+    tax_rate_percent = models.PositiveSmallIntegerField(
+        _("consumption tax rate (%)"), default=10, validators=[MaxValueValidator(100)]
+    )
     tax_included = models.BooleanField(_("prices include tax"), default=True)
     overseas_flat_fee_per_item = models.PositiveIntegerField(_("overseas flat fee per item"), default=0)
     overseas_fax_surcharge = models.PositiveIntegerField(_("overseas FAX surcharge per item"), default=0)
@@ -78,6 +82,17 @@ class FeeSchedule(models.Model):
 
     def __str__(self):
         return str(self.lender)
+
+    def clean(self):
+        errors = {}
+        if self.fax_fee_mode == self.FaxFeeMode.PER_PAGE and not self.fax_fee_per_page:
+            errors["fax_fee_per_page"] = _("Enter the FAX fee per page, or choose another FAX fee mode.")
+        if self.fax_fee_mode == self.FaxFeeMode.FIXED and not self.fax_fee_fixed:
+            errors["fax_fee_fixed"] = _("Enter the fixed FAX fee, or choose another FAX fee mode.")
+        if self.loan_fee_mode in (self.LoanFeeMode.ROUND_TRIP, self.LoanFeeMode.RETURN_ONLY) and not self.loan_fee:
+            errors["loan_fee"] = _("Enter the loan fee, or choose “free” or “quoted case by case”.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class PaperSizePrice(models.Model):

@@ -17,3 +17,42 @@ def budget_codes_for(patron, fiscal_year: int | None = None):
         .distinct()
         .order_by("code")
     )
+
+
+def fiscal_year_bounds(fiscal_year: int):
+    """Aware datetimes of 1 April of the year and 1 April of the next, in the site's time zone."""
+    import datetime
+
+    from django.utils import timezone
+
+    start = timezone.make_aware(datetime.datetime(fiscal_year, 4, 1))
+    end = timezone.make_aware(datetime.datetime(fiscal_year + 1, 4, 1))
+    return start, end
+
+
+def charges_summary(fiscal_year: int):
+    """Charges of a fiscal year by month, payment class and budget code (DESIGN.md §10)."""
+    from django.db.models import Count, Sum
+    from django.db.models.functions import TruncMonth
+
+    from fees.models import Charge
+
+    start, end = fiscal_year_bounds(fiscal_year)
+    return (
+        Charge.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(month=TruncMonth("created_at"))
+        .values("month", "payment_class", "budget_code__code", "budget_code__name")
+        .annotate(count=Count("pk"), total=Sum("total"))
+        .order_by("month", "payment_class", "budget_code__code")
+    )
+
+
+def charges_detail(fiscal_year: int):
+    from fees.models import Charge
+
+    start, end = fiscal_year_bounds(fiscal_year)
+    return (
+        Charge.objects.filter(created_at__gte=start, created_at__lt=end)
+        .select_related("request__patron", "request__lender", "budget_code")
+        .order_by("created_at", "pk")
+    )

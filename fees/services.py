@@ -6,6 +6,7 @@ whenever money is committed against them, so two concurrent orders cannot oversp
 """
 
 import datetime
+import logging
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -18,6 +19,8 @@ from fees.models import BudgetCode, BudgetLedgerEntry, Charge, FeeSchedule, Paym
 from ill.errors import ServiceError
 from ill.models import LendingInstitution, Request
 from ill.utils import format_yen
+
+log = logging.getLogger(__name__)
 
 BUDGET_EXCEEDED = _(
     "Budget code %(code)s has %(left)s left, but this order is estimated at %(estimate)s. "
@@ -434,7 +437,17 @@ def record_shipment(
             notify=notify,
             note=str(_("Charge %(amount)s.") % {"amount": format_yen(charge.total)}),
         )
+    transaction.on_commit(_queue_budget_monitor)
     return shipment
+
+
+def _queue_budget_monitor():
+    from fees.tasks import monitor_budgets_task
+
+    try:
+        monitor_budgets_task.delay()
+    except Exception:  # the broker is down: beat runs the monitor again soon
+        log.warning("could not queue the budget monitor", exc_info=True)
 
 
 def _book_charge(charge: Charge, *, actor) -> None:
@@ -465,7 +478,7 @@ def accept_charge(request: Request, *, actor) -> Charge:
     charge.state = _state_after_acceptance(charge)
     charge.accepted_at = timezone.now()
     charge.save(update_fields=["state", "accepted_at"])
-    add_note(
+    event = add_note(
         request,
         actor=actor,
         action="charge_accepted",
@@ -473,6 +486,11 @@ def accept_charge(request: Request, *, actor) -> Charge:
         note=str(_("Charge of %(amount)s accepted.") % {"amount": format_yen(charge.total)}),
         data={"amount": charge.total},
     )
+    if request.status == Request.Status.ARRIVED:  # now tell the patron where, when and how much
+        from notifications.services import notify_patron
+
+        Request.objects.filter(pk=request.pk).update(notified_at=timezone.now())
+        notify_patron(request, "arrived", event=event)
     return charge
 
 

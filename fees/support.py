@@ -139,6 +139,7 @@ def check_budget(budget: SupportBudget) -> str | None:
     if budget.is_open and used >= budget.total:
         budget.is_open = False
         budget.closed_at = now
+        budget.alert_80_sent_at = budget.alert_80_sent_at or now  # past 80 % too: one alert, the closing one
     if not budget.is_open and budget.closing_alert_sent_at is None and budget.closed_at is not None:
         budget.closing_alert_sent_at = now
         budget.save()

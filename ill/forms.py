@@ -5,7 +5,7 @@ The forms check the shape of what was typed (identifiers, numbers, dates); the l
 """
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row
+from crispy_forms.layout import Column, Div, Fieldset, Layout, Row
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -73,8 +73,17 @@ COPY_MATERIALS = [
 ]
 
 
-def _hint(text) -> HTML:
-    return HTML(f'<p class="form-text mt-n2 mb-3">{text}</p>')
+def _budget_label(code) -> str:
+    """The code, its name and what is left on it, so the patron can choose."""
+    from fees.services import budget_position
+    from ill.utils import format_yen
+
+    left = budget_position(code).left
+    if left is None:
+        return f"{code.code} {code.name}"
+    return str(
+        _("%(code)s %(name)s (%(left)s left)") % {"code": code.code, "name": code.name, "left": format_yen(left)}
+    )
 
 
 class RequestForm(forms.ModelForm):
@@ -102,6 +111,7 @@ class RequestForm(forms.ModelForm):
         self.fields["pickup_branch"].initial = patron.home_branch_id
         self.fields["pickup_branch"].empty_label = None
         self.fields["budget_code"].queryset = budget_codes_for(patron)
+        self.fields["budget_code"].label_from_instance = _budget_label
         self.fields["budget_code"].help_text = _(
             "Codes registered with the library for this fiscal year that you may charge."
         )

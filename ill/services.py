@@ -422,9 +422,15 @@ def record_arrival(
         },
     )
     if notify:
-        request.notified_at = timezone.now()
-        request.save(update_fields=["notified_at", "updated_at"])
-        _notify(request, "arrived", event)
+        from fees.models import Charge
+
+        awaiting = Charge.objects.filter(request=request, state=Charge.State.AWAITING_ACCEPTANCE).exists()
+        if awaiting:  # the arrival notice follows once the patron accepts the charge
+            _notify(request, "charge_acceptance", event)
+        else:
+            request.notified_at = timezone.now()
+            request.save(update_fields=["notified_at", "updated_at"])
+            _notify(request, "arrived", event)
     return request
 
 

@@ -83,17 +83,18 @@ def _enqueue(message_id: int) -> None:
         log.warning("could not queue message %s; the sweep will send it", message_id, exc_info=True)
 
 
-def notify_patron(request, kind: str, *, event) -> OutboxMessage | None:
-    """The patron's e-mail about one event of their request, in their language."""
+def notify_patron(request, kind: str, *, event=None, key: str | None = None, extra: dict | None = None):
+    """The patron's e-mail about their request, in their language. One per event (or per `key`
+    for reminders, which have no event)."""
     from notifications.context import request_context
 
     patron = request.patron
     return queue_message(
         kind=kind,
-        idempotency_key=f"{kind}:event:{event.pk}",
+        idempotency_key=key or f"{kind}:event:{event.pk}",
         recipient=patron.user.email,
         language=patron.preferred_language,
-        context=request_context(request, event=event),
+        context={**request_context(request, event=event), **(extra or {})},
         request=request,
         user=patron.user,
     )
@@ -161,3 +162,39 @@ def retry(message: OutboxMessage) -> None:
     )
     if updated:
         transaction.on_commit(lambda: _enqueue(message.pk))
+
+
+def admin_recipients():
+    """Users who administer the ILL service and have an e-mail address."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    from ill.roles import ILL_ADMINS
+
+    return (
+        get_user_model()
+        .objects.filter(Q(is_superuser=True) | Q(groups__name=ILL_ADMINS), is_active=True)
+        .exclude(email="")
+        .distinct()
+    )
+
+
+def user_language(user) -> str:
+    patron = getattr(user, "patron", None) if hasattr(user, "patron") else None
+    return patron.preferred_language if patron is not None else settings.LANGUAGE_CODE
+
+
+def notify_admins(kind: str, *, key: str, context: dict) -> int:
+    """One message per administrator; `key` makes each alert go out once."""
+    sent = 0
+    for user in admin_recipients():
+        message = queue_message(
+            kind=kind,
+            idempotency_key=f"{key}:user:{user.pk}",
+            recipient=user.email,
+            language=user_language(user),
+            context=context,
+            user=user,
+        )
+        sent += message is not None
+    return sent

@@ -20,3 +20,31 @@ def send_message_task(self, message_id: int):
 @shared_task(ignore_result=True)
 def sweep_outbox_task():
     return services.sweep()
+
+
+@shared_task(ignore_result=True)
+def due_soon_task():
+    from notifications import reminders
+
+    return reminders.send_due_soon()
+
+
+@shared_task(ignore_result=True)
+def overdue_task():
+    from notifications import reminders
+
+    return reminders.send_overdue()
+
+
+@shared_task(ignore_result=True)
+def not_collected_task():
+    from notifications import reminders
+
+    return reminders.send_not_collected()
+
+
+@shared_task(ignore_result=True)
+def staff_digest_task():
+    from notifications import reminders
+
+    return reminders.send_staff_digest()

@@ -24,7 +24,7 @@ def database_url() -> str:
 
 
 def wait_for_worker(broker_url: str, timeout: float = 30.0) -> None:
-    probe = Celery(broker=broker_url)
+    probe = Celery(broker=broker_url, set_as_current=False)  # else shared tasks would bind to it
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if probe.control.ping(timeout=0.5):

@@ -1,0 +1,12 @@
+"""Every Celery beat schedule, in one place (times are Asia/Tokyo)."""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "notifications.tasks.sweep_outbox_task", "schedule": 60.0},
+    "budget-monitors": {"task": "fees.tasks.monitor_budgets_task", "schedule": crontab(minute="*/15")},
+    "staff-digest": {"task": "notifications.tasks.staff_digest_task", "schedule": crontab(hour=8, minute=0)},
+    "due-soon": {"task": "notifications.tasks.due_soon_task", "schedule": crontab(hour=9, minute=0)},
+    "overdue": {"task": "notifications.tasks.overdue_task", "schedule": crontab(hour=9, minute=5)},
+    "not-collected": {"task": "notifications.tasks.not_collected_task", "schedule": crontab(hour=9, minute=10)},
+}
