@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from fees.models import Charge, current_fiscal_year
 from fees.selectors import charges_detail, charges_summary
-from ill.views_desk import desk_required
+from ill.permissions import desk_required
 
 CLASS_LABELS = dict(Charge.PaymentClass.choices)
 

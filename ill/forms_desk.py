@@ -200,3 +200,42 @@ class ShipmentLineForm(forms.Form):
 
 
 ShipmentLineFormSet = forms.formset_factory(ShipmentLineForm, extra=0, max_num=200, validate_max=True)
+
+
+class GrantExtensionForm(ActionForm):
+    submit_label = _("Extension granted")
+    new_lender_due_date = forms.DateField(
+        label=_("Lender's new due date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    note = forms.CharField(label=_("Note"), required=False)
+
+
+class BulkActionForm(forms.Form):
+    """Several requests at once, where the counter needs it."""
+
+    ACTIONS = [
+        ("mark_reviewed", _("Mark as checked")),
+        ("notify_arrival", _("E-mail the arrival notice")),
+        ("send_back", _("Sent back to the lender")),
+    ]
+    action = forms.ChoiceField(choices=ACTIONS)
+    selected = forms.ModelMultipleChoiceField(queryset=Request.objects.all(), to_field_name="number")
+
+
+class BlockForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for the block"), max_length=200)
+
+
+class OverrideForm(forms.Form):
+    """Staff entering a request for a patron may pass two rules with a recorded reason (§3.2, §3.5)."""
+
+    override_duplicate = forms.CharField(
+        label=_("Override “same book only once” — reason"), max_length=300, required=False
+    )
+    override_copyright = forms.CharField(
+        label=_("Override the copyright check — reason"), max_length=300, required=False
+    )
+
+    def overrides(self) -> dict:
+        data = self.cleaned_data
+        return {"duplicate": data.get("override_duplicate", ""), "copyright": data.get("override_copyright", "")}

@@ -372,6 +372,7 @@ class Request(models.Model):
     status_note = models.TextField(_("note to the patron"), blank=True)
 
     submitted_at = models.DateTimeField(_("submitted"), default=timezone.now, editable=False)
+    reviewed_at = models.DateTimeField(_("checked by staff"), null=True, blank=True, editable=False)
     ordered_at = models.DateTimeField(_("ordered"), null=True, blank=True, editable=False)
     arrived_at = models.DateTimeField(_("arrived"), null=True, blank=True, editable=False)
     notified_at = models.DateTimeField(_("patron notified"), null=True, blank=True, editable=False)

@@ -518,3 +518,102 @@ def request_extension(request: Request, *, actor, reason: str = ""):
         data={"extension": extension.pk},
     )
     return extension
+
+
+EXTENSION_NOT_OPEN = _("This extension request has already been answered.")
+EXTENSION_DATE_NOT_LATER = _("The new due date must be after the current one (%(date)s).")
+NOT_SUBMITTED = _("Only a request waiting to be ordered can be marked as checked.")
+NOT_ARRIVED = _("The patron can be told only about an item that has arrived.")
+
+
+@transaction.atomic
+def mark_reviewed(request: Request, *, actor, note: str = "") -> Request:
+    """Staff checked the citation and the rules: the request moves from 'to review' to 'to order'."""
+    request = _lock(request)
+    if request.status != S.SUBMITTED:
+        raise ServiceError(NOT_SUBMITTED, code="not_submitted")
+    request.reviewed_at = timezone.now()
+    request.save(update_fields=["reviewed_at", "updated_at"])
+    add_note(request, actor=actor, action="reviewed", note=note)
+    return request
+
+
+@transaction.atomic
+def notify_arrival(request: Request, *, actor) -> Request:
+    """E-mail the arrival notice (again): where, when, how much, what to bring."""
+    request = _lock(request)
+    if request.status != S.ARRIVED:
+        raise ServiceError(NOT_ARRIVED, code="not_arrived")
+    event = add_note(request, actor=actor, action="notified", note="", visible_to_patron=False)
+    request.notified_at = timezone.now()
+    request.save(update_fields=["notified_at", "updated_at"])
+    _notify(request, "arrived", event)
+    return request
+
+
+def _open_extension(extension):
+    from ill.models import ExtensionRequest
+
+    extension = ExtensionRequest.objects.select_for_update().select_related("request").get(pk=extension.pk)
+    if extension.state not in ExtensionRequest.OPEN_STATES:
+        raise ServiceError(EXTENSION_NOT_OPEN, code="extension_answered")
+    return extension
+
+
+@transaction.atomic
+def forward_extension(extension, *, actor, note: str = ""):
+    """Staff asked the lender (NACSIS-ILL or e-mail); the answer is recorded later."""
+    extension = _open_extension(extension)
+    extension.state = extension.State.FORWARDED
+    extension.save(update_fields=["state"])
+    add_note(extension.request, actor=actor, action="extension_forwarded", note=note, visible_to_patron=True)
+    return extension
+
+
+@transaction.atomic
+def grant_extension(extension, *, actor, new_lender_due_date, note: str = ""):
+    """The lender granted more time: new due dates for the lender and (a few days before) the patron."""
+    extension = _open_extension(extension)
+    request = _lock(extension.request)
+    if request.status != S.ON_LOAN:
+        raise ServiceError(EXTENSION_NOT_ON_LOAN, code="extension_not_on_loan")
+    if request.lender_due_date and new_lender_due_date <= request.lender_due_date:
+        raise ServiceError(
+            EXTENSION_DATE_NOT_LATER,
+            code="extension_date",
+            field="new_lender_due_date",
+            params={"date": request.lender_due_date.isoformat()},
+        )
+    extension.state = extension.State.GRANTED
+    extension.new_lender_due_date = new_lender_due_date
+    extension.new_due_date = patron_due_date(new_lender_due_date)
+    extension.decided_by, extension.decided_at, extension.answer_note = actor, timezone.now(), note[:300]
+    extension.save()
+    request.lender_due_date, request.due_date = new_lender_due_date, extension.new_due_date
+    request.save(update_fields=["lender_due_date", "due_date", "updated_at"])
+    event = add_note(
+        request,
+        actor=actor,
+        action="extension_granted",
+        note=note,
+        visible_to_patron=True,
+        data={"due_date": extension.new_due_date.isoformat()},
+    )
+    from notifications import services as notifications
+
+    notifications.notify_patron(request, "extension_granted", event=event, extra={"extension": extension})
+    return extension
+
+
+@transaction.atomic
+def refuse_extension(extension, *, actor, note: str = ""):
+    """The lender refused: the due date stays."""
+    extension = _open_extension(extension)
+    extension.state = extension.State.REFUSED
+    extension.decided_by, extension.decided_at, extension.answer_note = actor, timezone.now(), note[:300]
+    extension.save()
+    event = add_note(extension.request, actor=actor, action="extension_refused", note=note, visible_to_patron=True)
+    from notifications import services as notifications
+
+    notifications.notify_patron(extension.request, "extension_refused", event=event, extra={"extension": extension})
+    return extension

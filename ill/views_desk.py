@@ -1,49 +1,46 @@
-"""Staff desk pages: home with counts, the queue, a request with one form per possible action."""
-
-from functools import wraps
+"""Staff desk pages: the worklists, the queue, a request with one form per possible action,
+shipments, patrons (with requests on their behalf), and print-outs."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from fees import services as fees
 from fees.models import Charge
-from ill import lifecycle, selectors, services
+from fees.selectors import budget_codes_for
+from ill import intake, lifecycle, rules, selectors, services
 from ill.errors import ServiceError
+from ill.filters import ATTENTION, WORKLISTS, RequestFilter, open_extension
+from ill.forms import FORMS
 from ill.forms_desk import (
     ArrivalForm,
+    BlockForm,
+    BulkActionForm,
+    GrantExtensionForm,
     HandOverForm,
     NoteForm,
     OrderForm,
+    OverrideForm,
     PaymentForm,
     RejectForm,
     ReturnForm,
     ShipmentForm,
     ShipmentLineFormSet,
 )
-from ill.models import Request
+from ill.models import ExtensionRequest, Request
+from ill.permissions import desk_required, staff_branch
+from patrons import services as patron_services
+from patrons.models import Branch, Patron
 
+__all__ = ["desk_required"]
 
-def desk_required(view):
-    """Logged in and allowed to work the ILL desk; others get a 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not request.user.has_perm("ill.work_desk"):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+PAGE_SIZES = (25, 50, 100)
 
 
 def _request_or_404(number) -> Request:
@@ -55,46 +52,97 @@ def _request_or_404(number) -> Request:
 
 @desk_required
 def home(request):
-    return render(request, "ill/desk/home.html", {"counts": selectors.desk_counts()})
-
-
-@desk_required
-def queue(request):
-    qs = Request.objects.select_related("patron", "pickup_branch", "lender").order_by("-submitted_at")
-    status = request.GET.get("status", "")
-    if status == "overdue":
-        qs = qs.filter(selectors.overdue_q())
-    elif status in Request.Status.values:
-        qs = qs.filter(status=status)
-    kind = request.GET.get("kind", "")
-    if kind in Request.Kind.values:
-        qs = qs.filter(kind=kind)
-    q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
-    if q:
-        qs = qs.filter(
-            Q(number__icontains=q)
-            | Q(title__icontains=q)
-            | Q(article_title__icontains=q)
-            | Q(patron__patron_number__iexact=q)
-            | Q(patron__full_name__icontains=q)
-            | Q(isbn=q.replace("-", ""))
-        )
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    """The counter's day: how many requests wait in each worklist, for the staff member's branch."""
+    branches = list(Branch.objects.filter(active=True))
+    own = staff_branch(request.user)
+    chosen = request.GET.get("branch")
+    branch = next((b for b in branches if str(b.pk) == chosen), None) if chosen else (own if chosen is None else None)
+    counts = selectors.desk_counts(branch)
+    tiles = [(name, label, counts[name]) for name, label in WORKLISTS]
     return render(
         request,
-        "ill/desk/queue.html",
+        "ill/desk/home.html",
         {
-            "page": page,
-            "status": status,
-            "kind": kind,
-            "q": q,
-            "statuses": Request.Status.choices,
-            "kinds": Request.Kind.choices,
+            "tiles": tiles,
+            "branches": branches,
+            "branch": branch,
+            "counts": counts,
+            "attention": ATTENTION,
+            "branch_param": branch.pk if branch else "",
         },
     )
 
 
-# action name -> (form class, extra form kwargs, service call, success message)
+@desk_required
+def queue(request):
+    data = request.GET.copy()
+    own = staff_branch(request.user)
+    if "branch" not in data and own is not None:
+        data["branch"] = str(own.pk)  # staff see every branch but start with their own
+    if not data.get("sort"):
+        data["sort"] = "-submitted"
+    base = Request.objects.select_related("patron", "pickup_branch", "lender").annotate(
+        has_open_extension=open_extension()
+    )
+    filterset = RequestFilter(data, queryset=base)
+    rows = filterset.qs if filterset.is_valid() else base.none()
+    size = int(data.get("size")) if data.get("size", "").isdigit() and int(data["size"]) in PAGE_SIZES else 25
+    page = Paginator(rows, size).get_page(data.get("page"))
+    return render(
+        request,
+        "ill/desk/queue.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "size": size,
+            "sizes": PAGE_SIZES,
+            "worklists": WORKLISTS,
+            "worklist": data.get("worklist", ""),
+            "bulk_actions": BulkActionForm.ACTIONS,
+        },
+        status=200 if filterset.is_valid() else 400,
+    )
+
+
+BULK_SERVICES = {
+    "mark_reviewed": lambda item, user: services.mark_reviewed(item, actor=user),
+    "notify_arrival": lambda item, user: services.notify_arrival(item, actor=user),
+    "send_back": lambda item, user: services.send_back(item, actor=user),
+}
+
+
+@desk_required
+def bulk(request):
+    """Apply one action to several requests; each succeeds or is refused on its own."""
+    if request.method != "POST":
+        return redirect("desk:queue")
+    form = BulkActionForm(request.POST)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("desk:queue")
+    if not form.is_valid():
+        messages.error(request, _("Choose an action and at least one request."))
+        return redirect(back or "desk:queue")
+    run = BULK_SERVICES[form.cleaned_data["action"]]
+    done, refused = [], []
+    for item in form.cleaned_data["selected"]:
+        try:
+            run(item, request.user)
+            done.append(item.number)
+        except ServiceError as exc:
+            refused.append(f"{item.number}: {exc}")
+    if done:
+        messages.success(
+            request, _("Done for %(count)d request(s): %(numbers)s") % {"count": len(done), "numbers": ", ".join(done)}
+        )
+    for line in refused:
+        messages.error(request, line)
+    return redirect(back)
+
+
+# --- one request ---------------------------------------------------------------------------
+
+
 def _do_order(item, form, user):
     services.order(
         item,
@@ -148,12 +196,43 @@ def _do_return(item, form, user):
     services.return_by_patron(item, actor=user, note=data.get("note", ""))
 
 
+def _open_extension_of(item):
+    return item.extensions.filter(state__in=ExtensionRequest.OPEN_STATES).first()
+
+
+def _extension_action(service, **fields):
+    def run(item, form, user):
+        extension = _open_extension_of(item)
+        if extension is None:
+            raise ServiceError(services.EXTENSION_NOT_OPEN, code="extension_answered")
+        service(
+            extension,
+            actor=user,
+            note=form.cleaned_data.get("note", ""),
+            **{name: form.cleaned_data[name] for name in fields},
+        )
+
+    return run
+
+
 def _note_action(service):
     return lambda item, form, user: service(item, actor=user, note=form.cleaned_data.get("note", ""))
 
 
+def _note_form(label, style="btn-primary"):
+    return {"submit_label": label, "submit_class": style}
+
+
+# action -> (form class, form kwargs, what it does, success message, title)
 ACTIONS = {
-    "order": (OrderForm, {}, _do_order, gettext_lazy("Ordered.")),
+    "review": (
+        NoteForm,
+        _note_form(gettext_lazy("Mark as checked"), "btn-outline-primary"),
+        _note_action(services.mark_reviewed),
+        gettext_lazy("Marked as checked."),
+        gettext_lazy("Citation and rules checked"),
+    ),
+    "order": (OrderForm, {}, _do_order, gettext_lazy("Ordered."), gettext_lazy("Order from a lender")),
     "reject": (
         RejectForm,
         {},
@@ -161,21 +240,43 @@ ACTIONS = {
             item, actor=user, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
         ),
         gettext_lazy("Rejected."),
+        gettext_lazy("Reject"),
     ),
     "cancel": (
         NoteForm,
-        {"submit_label": gettext_lazy("Cancel request"), "submit_class": "btn-outline-danger"},
+        _note_form(gettext_lazy("Cancel request"), "btn-outline-danger"),
         lambda item, form, user: services.cancel(item, actor=user, reason=form.cleaned_data["note"]),
         gettext_lazy("Cancelled."),
+        gettext_lazy("Cancel on the patron's behalf"),
     ),
     "mark_unfilled": (
         NoteForm,
-        {"submit_label": gettext_lazy("Mark unfilled"), "submit_class": "btn-warning"},
+        _note_form(gettext_lazy("Mark unfilled"), "btn-warning"),
         _note_action(services.mark_unfilled),
         gettext_lazy("Marked unfilled."),
+        gettext_lazy("The lender cannot supply it"),
     ),
-    "record_arrival": (ArrivalForm, {}, _do_arrival, gettext_lazy("Arrival recorded; the patron is being e-mailed.")),
-    "payment": (PaymentForm, {}, _do_payment, gettext_lazy("Payment recorded.")),
+    "record_arrival": (
+        ArrivalForm,
+        {},
+        _do_arrival,
+        gettext_lazy("Arrival recorded; the patron is being e-mailed."),
+        gettext_lazy("Record arrival"),
+    ),
+    "notify": (
+        NoteForm,
+        _note_form(gettext_lazy("E-mail the arrival notice"), "btn-outline-primary"),
+        lambda item, form, user: services.notify_arrival(item, actor=user),
+        gettext_lazy("The arrival notice is being e-mailed."),
+        gettext_lazy("Tell the patron"),
+    ),
+    "payment": (
+        PaymentForm,
+        {},
+        _do_payment,
+        gettext_lazy("Payment recorded."),
+        gettext_lazy("Record payment at the counter"),
+    ),
     "hand_over": (
         HandOverForm,
         {},
@@ -183,49 +284,70 @@ ACTIONS = {
             item, actor=user, campus_mail=form.cleaned_data.get("campus_mail", False), note=form.cleaned_data["note"]
         ),
         gettext_lazy("Handed over."),
+        gettext_lazy("Hand over to the patron"),
     ),
-    "return_by_patron": (ReturnForm, {}, _do_return, gettext_lazy("Returned by the patron.")),
+    "extension_forward": (
+        NoteForm,
+        _note_form(gettext_lazy("Asked the lender"), "btn-outline-primary"),
+        _extension_action(services.forward_extension),
+        gettext_lazy("Extension request sent to the lender."),
+        gettext_lazy("Extension requested: ask the lender"),
+    ),
+    "extension_grant": (
+        GrantExtensionForm,
+        {},
+        _extension_action(services.grant_extension, new_lender_due_date=True),
+        gettext_lazy("Extension granted; the patron is being e-mailed."),
+        gettext_lazy("The lender granted the extension"),
+    ),
+    "extension_refuse": (
+        NoteForm,
+        _note_form(gettext_lazy("Extension refused"), "btn-outline-secondary"),
+        _extension_action(services.refuse_extension),
+        gettext_lazy("Extension refused; the patron is being e-mailed."),
+        gettext_lazy("The lender refused the extension"),
+    ),
+    "return_by_patron": (
+        ReturnForm,
+        {},
+        _do_return,
+        gettext_lazy("Returned by the patron."),
+        gettext_lazy("Patron returned the book"),
+    ),
     "send_back": (
         NoteForm,
-        {"submit_label": gettext_lazy("Sent back to the lender")},
+        _note_form(gettext_lazy("Sent back to the lender")),
         _note_action(services.send_back),
         gettext_lazy("Sent back and closed."),
+        gettext_lazy("Send back to the lender"),
     ),
     "close_not_collected": (
         NoteForm,
-        {"submit_label": gettext_lazy("Close as not collected"), "submit_class": "btn-outline-secondary"},
+        _note_form(gettext_lazy("Close as not collected"), "btn-outline-secondary"),
         _note_action(services.close_not_collected),
         gettext_lazy("Closed as not collected."),
+        gettext_lazy("Not collected"),
     ),
     "close_unfilled": (
         NoteForm,
-        {"submit_label": gettext_lazy("Close as unfilled"), "submit_class": "btn-outline-secondary"},
+        _note_form(gettext_lazy("Close as unfilled"), "btn-outline-secondary"),
         _note_action(services.close_unfilled),
         gettext_lazy("Closed as unfilled."),
+        gettext_lazy("Close: no lender can supply it"),
     ),
 }
 
-ACTION_TITLES = {
-    "order": gettext_lazy("Order from a lender"),
-    "reject": gettext_lazy("Reject"),
-    "cancel": gettext_lazy("Cancel on the patron's behalf"),
-    "mark_unfilled": gettext_lazy("The lender cannot supply it"),
-    "record_arrival": gettext_lazy("Record arrival"),
-    "payment": gettext_lazy("Record payment at the counter"),
-    "hand_over": gettext_lazy("Hand over to the patron"),
-    "return_by_patron": gettext_lazy("Patron returned the book"),
-    "send_back": gettext_lazy("Send back to the lender"),
-    "close_not_collected": gettext_lazy("Not collected"),
-    "close_unfilled": gettext_lazy("Close: no lender can supply it"),
-}
-
-
 # The counter's usual next step first; the rarer ones are folded away on the page.
 ACTION_ORDER = [
+    "review",
     "order",
     "record_arrival",
     "payment",
+    "notify",
     "hand_over",
+    "extension_forward",
+    "extension_grant",
+    "extension_refuse",
     "return_by_patron",
     "send_back",
     "mark_unfilled",
@@ -234,33 +356,36 @@ ACTION_ORDER = [
     "reject",
     "cancel",
 ]
-SECONDARY_ACTIONS = {"mark_unfilled", "close_not_collected", "reject", "cancel"}
+SECONDARY_ACTIONS = {"review", "notify", "mark_unfilled", "close_not_collected", "reject", "cancel", "extension_refuse"}
 
 
 def _available_actions(item: Request, charge: Charge | None) -> list[str]:
-    actions = lifecycle.allowed_actions(item.kind, item.status)
-    if charge is not None and charge.state == Charge.State.DUE and item.status == Request.Status.ARRIVED:
-        actions.append("payment")
+    actions = list(lifecycle.allowed_actions(item.kind, item.status))
+    if item.status == Request.Status.SUBMITTED and item.reviewed_at is None:
+        actions.append("review")
+    if item.status == Request.Status.ARRIVED:
+        actions.append("notify")
+        if charge is not None and charge.state == Charge.State.DUE:
+            actions.append("payment")
+    extension = _open_extension_of(item) if item.status == Request.Status.ON_LOAN else None
+    if extension is not None:
+        if extension.state == ExtensionRequest.State.REQUESTED:
+            actions.append("extension_forward")
+        actions += ["extension_grant", "extension_refuse"]
     return sorted(actions, key=ACTION_ORDER.index)
 
 
 def _action_forms(item, charge, bound: dict | None = None):
     forms = []
     for action in _available_actions(item, charge):
-        form_class, extra, _run, _msg = ACTIONS[action]
-        url = reverse("desk:action", args=[item.number, action])
+        form_class, extra, _run, _msg, title = ACTIONS[action]
         if bound and bound["action"] == action:
             form = bound["form"]
         else:
-            form = form_class(request_obj=item, action_url=url, **extra)
-        forms.append(
-            (action, ACTION_TITLES[action], form, action in SECONDARY_ACTIONS and not bound_here(bound, action))
-        )
+            form = form_class(request_obj=item, action_url=reverse("desk:action", args=[item.number, action]), **extra)
+        folded = action in SECONDARY_ACTIONS and not (bound and bound["action"] == action)
+        forms.append((action, title, form, folded))
     return forms
-
-
-def bound_here(bound, action) -> bool:
-    return bool(bound and bound["action"] == action)
 
 
 def _detail_context(item, bound=None):
@@ -269,8 +394,10 @@ def _detail_context(item, bound=None):
         "item": item,
         "charge": charge,
         "charge_lines": charge.lines.all() if charge else [],
+        "payments": item.payments.all(),
         "events": item.events.select_related("actor"),
         "candidates": item.candidates.select_related("lender"),
+        "extensions": item.extensions.all(),
         "action_forms": _action_forms(item, charge, bound),
         "patron_active_loans": selectors.active_loan_count(item.patron),
         "loan_limit": selectors.loan_limit(),
@@ -285,14 +412,16 @@ def request_detail(request, number):
 
 
 @desk_required
-@require_POST
 def request_action(request, number, action):
     if action not in ACTIONS:
         raise Http404
+    if request.method != "POST":
+        return redirect("desk:request", number=number)
     item = _request_or_404(number)
-    form_class, extra, run, success = ACTIONS[action]
-    url = reverse("desk:action", args=[item.number, action])
-    form = form_class(request.POST, request_obj=item, action_url=url, **extra)
+    form_class, extra, run, success, _title = ACTIONS[action]
+    form = form_class(
+        request.POST, request_obj=item, action_url=reverse("desk:action", args=[item.number, action]), **extra
+    )
     status = 400
     if action not in _available_actions(item, fees.charge_of(item)):
         messages.error(request, _("This action is not possible in the request's current state."))
@@ -313,6 +442,25 @@ def request_action(request, number, action):
 
 
 @desk_required
+def print_slip(request, number):
+    """The request slip for the lender (print-friendly)."""
+    item = _request_or_404(number)
+    return render(
+        request, "ill/desk/print_slip.html", {"item": item, "candidates": item.candidates.select_related("lender")}
+    )
+
+
+@desk_required
+def print_band(request, number):
+    """The band put around a borrowed book: title, patron, due date, pick-up branch, restrictions."""
+    item = _request_or_404(number)
+    return render(request, "ill/desk/print_band.html", {"item": item})
+
+
+# --- shipments -----------------------------------------------------------------------------
+
+
+@desk_required
 def shipment(request):
     """Record several requests a lender sent together as one priced shipment (DESIGN.md §5)."""
     lender_id = request.POST.get("lender") or request.GET.get("lender")
@@ -320,18 +468,17 @@ def shipment(request):
     lender = None
     if lender_id and str(lender_id).isdigit():
         lender = form.fields["lender"].queryset.filter(pk=lender_id).first()
-    waiting = (
-        list(
+    waiting = []
+    if lender is not None:
+        waiting = list(
             Request.objects.filter(lender=lender, status=Request.Status.ORDERED)
             .select_related("patron")
             .order_by("ordered_at")
         )
-        if lender
-        else []
-    )
     by_id = {r.pk: r for r in waiting}
     step = request.POST.get("step", "")
-    if request.method == "POST" and step in ("preview", "record"):
+    posted = request.method == "POST" and step in ("preview", "record")
+    if posted:
         formset = ShipmentLineFormSet(request.POST, prefix="line")
     else:
         formset = ShipmentLineFormSet(
@@ -343,7 +490,7 @@ def shipment(request):
         )
     preview = None
     status = 200
-    if request.method == "POST" and step in ("preview", "record"):
+    if posted:
         if form.is_valid() and formset.is_valid():
             data = form.cleaned_data
             items = [
@@ -358,6 +505,8 @@ def shipment(request):
                 if line.get("arrived") and line.get("request_id") in by_id
             ]
             try:
+                if not items:
+                    raise ServiceError(fees.SHIPMENT_EMPTY, code="shipment_empty")
                 if step == "record":
                     fees.record_shipment(
                         lender=data["lender"],
@@ -371,15 +520,13 @@ def shipment(request):
                         _("%(count)d arrival(s) recorded; the patrons are being e-mailed.") % {"count": len(items)},
                     )
                     return redirect(f"{reverse('desk:shipment')}?lender={data['lender'].pk}")
-                if not items:
-                    raise ServiceError(fees.SHIPMENT_EMPTY, code="shipment_empty")
                 preview = {"breakdown": fees.preview_shipment(data["lender"], items, data["delivery"]), "items": items}
             except ServiceError as exc:
                 form.add_error(None, str(exc))
                 status = exc.status_code
         else:
             status = 400
-    rows = list(zip(formset.forms, [by_id.get(_line_request_id(f)) for f in formset.forms], strict=True))
+    rows = [(line, by_id.get(_line_request_id(line))) for line in formset.forms]
     return render(
         request,
         "ill/desk/shipment.html",
@@ -397,3 +544,114 @@ def shipment(request):
 def _line_request_id(line_form):
     value = line_form["request_id"].value()
     return int(value) if str(value).isdigit() else None
+
+
+# --- patrons -------------------------------------------------------------------------------
+
+
+@desk_required
+def patrons(request):
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    found = Patron.objects.select_related("laboratory", "home_branch").order_by("patron_number")
+    if q:
+        from django.db.models import Q
+
+        found = found.filter(
+            Q(patron_number__iexact=q)
+            | Q(full_name__icontains=q)
+            | Q(full_name_kana__icontains=q)
+            | Q(user__email__iexact=q)
+        )
+        if found.count() == 1:
+            return redirect("desk:patron", number=found.get().patron_number)
+    page = Paginator(found, 25).get_page(request.GET.get("page"))
+    return render(request, "ill/desk/patrons.html", {"page": page, "q": q})
+
+
+def _patron_or_404(number) -> Patron:
+    return get_object_or_404(Patron.objects.select_related("user", "laboratory", "home_branch"), patron_number=number)
+
+
+@desk_required
+def patron_detail(request, number):
+    patron = _patron_or_404(number)
+    return render(request, "ill/desk/patron.html", _patron_context(patron))
+
+
+def _patron_context(patron, **extra):
+    history = Request.objects.filter(patron=patron).select_related("lender", "pickup_branch").order_by("-submitted_at")
+    return {
+        "patron": patron,
+        "active_loans": selectors.active_loan_count(patron),
+        "loan_limit": selectors.loan_limit(),
+        "active": [r for r in history if r.status not in lifecycle.FINAL_STATES],
+        "history": history[:100],
+        "codes": [(code, fees.budget_position(code)) for code in budget_codes_for(patron)],
+        "block_form": BlockForm(),
+        **extra,
+    }
+
+
+@desk_required
+def patron_block(request, number):
+    patron = _patron_or_404(number)
+    if request.method != "POST":
+        return redirect("desk:patron", number=number)
+    if request.POST.get("unblock"):
+        patron_services.unblock(patron)
+        messages.success(request, _("The block is lifted."))
+        return redirect("desk:patron", number=number)
+    form = BlockForm(request.POST)
+    if form.is_valid():
+        patron_services.block(patron, reason=form.cleaned_data["reason"])
+        messages.success(request, _("The patron is blocked."))
+        return redirect("desk:patron", number=number)
+    return render(request, "ill/desk/patron.html", _patron_context(patron, block_form=form), status=400)
+
+
+@desk_required
+def patron_new_request(request, number, kind):
+    """Staff enter a request for a patron (at the counter, by phone): the same intake service, with
+    the option to pass the duplicate or copyright rule with a recorded reason."""
+    if kind not in FORMS:
+        raise Http404
+    patron = _patron_or_404(number)
+    form = FORMS[kind](request.POST or None, patron=patron)
+    overrides = OverrideForm(request.POST or None)
+    can_override = request.user.has_perm("ill.override_rules")
+    refusals, status = [], 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid() and overrides.is_valid():
+            try:
+                created = intake.submit_request(
+                    patron=patron,
+                    request=form.build(),
+                    actor=request.user,
+                    overrides=overrides.overrides() if can_override else None,
+                )
+            except rules.RulesRefused as exc:
+                refusals = exc.results
+            except ServiceError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+                status = exc.status_code
+            else:
+                messages.success(
+                    request,
+                    _("Request %(number)s has been submitted for %(patron)s.")
+                    % {"number": created.number, "patron": patron.full_name},
+                )
+                return redirect(created.get_desk_url())
+    return render(
+        request,
+        "ill/desk/patron_request_form.html",
+        {
+            "patron": patron,
+            "form": form,
+            "kind": kind,
+            "overrides": overrides,
+            "can_override": can_override,
+            "refusals": refusals,
+        },
+        status=status,
+    )

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from patrons.models import Branch, Laboratory, OpeningHours, Patron
+from patrons.models import Branch, Laboratory, OpeningHours, Patron, StaffMember
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -39,3 +39,11 @@ class PatronAdmin(admin.ModelAdmin):
     search_fields = ["patron_number", "full_name", "full_name_kana", "user__email", "user__username"]
     autocomplete_fields = ["user", "laboratory"]
     list_select_related = ["laboratory", "home_branch"]
+
+
+@admin.register(StaffMember)
+class StaffMemberAdmin(admin.ModelAdmin):
+    list_display = ["user", "branch"]
+    list_filter = ["branch"]
+    search_fields = ["user__username", "user__email"]
+    autocomplete_fields = ["user"]

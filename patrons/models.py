@@ -171,3 +171,20 @@ class Patron(models.Model):
     @property
     def is_student(self) -> bool:
         return self.category in self.STUDENT_CATEGORIES
+
+
+class StaffMember(models.Model):
+    """A member of the library staff and the branch they work at: the desk pages show every branch
+    but start with theirs."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_member", verbose_name=_("login")
+    )
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="staff", verbose_name=_("branch"))
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
+
+    def __str__(self):
+        return f"{self.user.get_username()} ({self.branch})"

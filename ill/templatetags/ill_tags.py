@@ -88,3 +88,16 @@ def share_for(breakdown, key):
         return breakdown.share_for(key)
     except (KeyError, AttributeError):
         return None
+
+
+@register.simple_tag(takes_context=True)
+def sort_query(context, key):
+    """The query string sorting by `key`, or by `-key` when already sorted by `key`."""
+    current = context["request"].GET.get("sort", "")
+    return query_with(context, sort=f"-{key}" if current == key else key, page="")
+
+
+@register.simple_tag(takes_context=True)
+def sort_mark(context, key):
+    current = context["request"].GET.get("sort", "")
+    return "▲" if current == key else "▼" if current == f"-{key}" else ""

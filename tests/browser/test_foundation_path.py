@@ -36,8 +36,8 @@ def test_a_loan_from_request_to_closing(page, desk_page, live_server, login, und
     # Staff find it in the queue and order it.
     desk = desk_page
     desk.goto(f"{live_server.url}/desk/")
-    expect(desk.locator("[data-count=to_review]")).to_have_text("1")
-    desk.locator("[data-count=to_review]").click()
+    expect(desk.locator("[data-count=review]")).to_have_text("1")
+    desk.locator("[data-worklist=review]").click()
     desk.get_by_role("link", name=request.number).click()
     desk.select_option("[data-action=order] select[name=lender_1]", str(lender.pk))
     desk.fill("[data-action=order] input[name=lender_reference]", "TOTO-2026-0042")

@@ -203,5 +203,5 @@ def test_the_status_cannot_be_edited_in_the_admin(admin_client):
     assert 'name="status"' not in response.content.decode()
 
 
-def test_a_nul_byte_in_the_desk_search_is_harmless(desk_client):
-    assert desk_client.get("/desk/requests/?q=%00abc").status_code == 200
+def test_a_nul_byte_in_the_desk_search_is_refused_not_a_500(desk_client):
+    assert desk_client.get("/desk/requests/?q=%00abc").status_code == 400

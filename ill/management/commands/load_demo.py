@@ -12,7 +12,7 @@ from django.utils import timezone
 from fees.models import BudgetCode, FeeSchedule, PaperSizePrice, SupportBudget, current_fiscal_year
 from ill.models import LendingInstitution, LocalHolding, LocalHoldingIdentifier, Request
 from ill.roles import ensure_roles
-from patrons.models import Branch, Laboratory, OpeningHours, Patron
+from patrons.models import Branch, Laboratory, OpeningHours, Patron, StaffMember
 
 PATRON_PASSWORD = "ill-demo-2026"
 STAFF_PASSWORD = "ill-staff-2026"
@@ -249,6 +249,20 @@ class Command(BaseCommand):
         staff.set_password(STAFF_PASSWORD)
         staff.save()
         staff.groups.add(staff_group)
+        StaffMember.objects.update_or_create(user=staff, defaults={"branch": branches["central"]})
+        medical, _ = User.objects.update_or_create(
+            username="medstaff",
+            defaults={
+                "email": "medstaff@library.example.ac.jp",
+                "first_name": "Medical",
+                "last_name": "Staff",
+                "is_staff": True,
+            },
+        )
+        medical.set_password(STAFF_PASSWORD)
+        medical.save()
+        medical.groups.add(staff_group)
+        StaffMember.objects.update_or_create(user=medical, defaults={"branch": branches["medical"]})
         admin, _ = User.objects.update_or_create(
             username="admin", defaults={"email": "admin@library.example.ac.jp", "is_staff": True, "is_superuser": True}
         )
@@ -425,11 +439,38 @@ class Command(BaseCommand):
             ],
         )
 
+        on_loan = intake.submit_request(
+            patron=patrons["f0001005"],
+            actor=staff,
+            request=Request(
+                kind=Request.Kind.LOAN,
+                title="計算機プログラムの構造と解釈",
+                author="Abelson, H.",
+                publisher="翔泳社",
+                pub_year=2014,
+                isbn="9784798135984",
+                pickup_branch=branches["central"],
+                expense_type=Request.ExpenseType.PUBLIC,
+                budget_code=patrons["f0001005"].laboratory.budget_codes.first(),
+            ),
+        )
+        services.order(on_loan, actor=staff, lenders=[toto], lender_reference="TOTO-2026-0815")
+        fees.record_shipment(
+            lender=toto,
+            actor=staff,
+            items=[
+                fees.ArrivedItem(request=on_loan, lender_due_date=timezone.localdate() + datetime.timedelta(days=10))
+            ],
+        )
+        services.hand_over(on_loan, actor=staff)
+        services.request_extension(on_loan, actor=patrons["f0001005"].user, reason="査読対応のため")
+
     def _print_logins(self):
         out = self.stdout
         out.write(self.style.SUCCESS("Demo data loaded. Log in at http://127.0.0.1:8000/ with:"))
         out.write(f"  admin (Django admin + desk)   admin / {ADMIN_PASSWORD}")
-        out.write(f"  circulation staff (desk)      staff / {STAFF_PASSWORD}")
+        out.write(f"  circulation staff (desk)      staff / {STAFF_PASSWORD}  (central library)")
+        out.write(f"  circulation staff (desk)      medstaff / {STAFF_PASSWORD}  (medical library)")
         for username, _number, name, _kana, category, _lab, branch, language in PATRONS:
             label = dict(Patron.Category.choices)[category]
             out.write(f"  patron {str(label):32} {username} / {PATRON_PASSWORD}  ({name}, {branch}, {language})")
