@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from fees.models import Charge, current_fiscal_year
 from fees.selectors import charges_detail, charges_summary
@@ -57,7 +58,14 @@ def _summary_csv(year: int, rows):
     response = _csv_response(f"ill-charges-FY{year}.csv")
     writer = csv.writer(response)
     writer.writerow(
-        [_("Month"), _("Payment class"), _("Budget code"), _("Budget name"), _("Requests"), _("Total (yen)")]
+        [
+            _("Month"),
+            _("Payment class"),
+            _("Budget code"),
+            _("Budget name"),
+            pgettext("column", "Requests"),
+            _("Total (yen)"),
+        ]
     )
     for row in rows:
         month = timezone.localtime(row["month"]).strftime("%Y-%m") if row["month"] else ""

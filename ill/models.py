@@ -458,7 +458,7 @@ class LenderCandidate(models.Model):
         SKIPPED = "skipped", _("Skipped")
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="candidates")
-    position = models.PositiveSmallIntegerField(_("order"))
+    position = models.PositiveSmallIntegerField(_("position in the list"))
     lender = models.ForeignKey(LendingInstitution, on_delete=models.PROTECT, related_name="+", verbose_name=_("lender"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.WAITING)
     lender_reference = models.CharField(_("lender's reference"), max_length=100, blank=True)
