@@ -406,6 +406,8 @@ class Request(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "pickup_branch", "submitted_at"], name="request_staff_queue"),
+            models.Index(fields=["-submitted_at"], name="request_newest"),
+            models.Index(fields=["pickup_branch", "-submitted_at"], name="request_branch_newest"),
             models.Index(fields=["patron", "-submitted_at"], name="request_patron_list"),
             models.Index(fields=["patron", "kind", "status"], name="request_patron_active"),
             models.Index(fields=["isbn"], name="request_isbn"),

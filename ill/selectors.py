@@ -48,6 +48,10 @@ def patron_stage(request: Request) -> tuple[str, str]:
     return FINISHED, _("Done")
 
 
+# States in which something still happens for the patron (the rest are shown as finished).
+OPEN_FOR_PATRON = (S.SUBMITTED, S.ORDERED, S.UNFILLED, S.ARRIVED, S.ON_LOAN)
+
+
 def requests_for_patron(patron):
     return (
         Request.objects.filter(patron=patron)

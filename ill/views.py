@@ -48,12 +48,20 @@ def _own_request_or_404(request, number) -> Request:
     )
 
 
+FINISHED_SHOWN = 20
+
+
 @login_required
 def dashboard(request):
+    """What waits for the patron, what is in progress, what they have; the newest finished ones."""
     patron = _patron_or_404(request)
     groups = {key: [] for key in selectors.PATRON_GROUPS}
     to_pay = 0
-    for item in selectors.requests_for_patron(patron):
+    show_all = request.GET.get("finished") == "all"
+    open_requests = selectors.requests_for_patron(patron).filter(status__in=selectors.OPEN_FOR_PATRON)
+    finished = selectors.requests_for_patron(patron).exclude(status__in=selectors.OPEN_FOR_PATRON)
+    finished_count = finished.count()
+    for item in [*open_requests, *(finished if show_all else finished[:FINISHED_SHOWN])]:
         group, label = selectors.patron_stage(item)
         charge = getattr(item, "charge", None) if hasattr(item, "charge") else None
         if charge is not None and charge.state in ("due", "awaiting"):
@@ -67,6 +75,7 @@ def dashboard(request):
             "patron": patron,
             "groups": [(key, selectors.PATRON_GROUPS[key], groups[key]) for key in selectors.PATRON_GROUPS],
             "has_requests": any(groups.values()),
+            "finished_hidden": 0 if show_all else max(0, finished_count - FINISHED_SHOWN),
             "active_loans": selectors.active_loan_count(patron),
             "loan_limit": selectors.loan_limit(),
             "to_pay": to_pay,

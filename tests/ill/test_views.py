@@ -205,3 +205,14 @@ def test_the_status_cannot_be_edited_in_the_admin(admin_client):
 
 def test_a_nul_byte_in_the_desk_search_is_refused_not_a_500(desk_client):
     assert desk_client.get("/desk/requests/?q=%00abc").status_code == 400
+
+
+def test_the_dashboard_shows_open_requests_and_the_newest_finished_ones(hanako_client, undergraduate):
+    open_one = f.RequestFactory(patron=undergraduate, status="ordered")
+    finished = [f.RequestFactory(patron=undergraduate, status="closed") for _ in range(25)]
+    page = hanako_client.get("/my/").content.decode()
+    assert open_one.number in page
+    assert sum(r.number in page for r in finished) == 20
+    assert "?finished=all" in page
+    page = hanako_client.get("/my/?finished=all").content.decode()
+    assert all(r.number in page for r in finished)
