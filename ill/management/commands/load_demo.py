@@ -3,6 +3,7 @@ budget codes, the student support budget, a staff user and an admin. Safe to run
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -467,7 +468,7 @@ class Command(BaseCommand):
 
     def _print_logins(self):
         out = self.stdout
-        out.write(self.style.SUCCESS("Demo data loaded. Log in at http://127.0.0.1:8000/ with:"))
+        out.write(self.style.SUCCESS(f"Demo data loaded. Log in at {settings.SITE_URL.rstrip('/')}/ with:"))
         out.write(f"  admin (Django admin + desk)   admin / {ADMIN_PASSWORD}")
         out.write(f"  circulation staff (desk)      staff / {STAFF_PASSWORD}  (central library)")
         out.write(f"  circulation staff (desk)      medstaff / {STAFF_PASSWORD}  (medical library)")
