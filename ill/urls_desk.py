@@ -21,4 +21,5 @@ urlpatterns = [
     path("patrons/<str:number>/block/", views_desk.patron_block, name="patron_block"),
     path("patrons/<str:number>/new/<slug:kind>/", views_desk.patron_new_request, name="patron_new"),
     path("reports/charges/", fees_views.charges_report, name="charges_report"),
+    path("emails/", views_desk.emails, name="emails"),
 ]

@@ -655,3 +655,30 @@ def patron_new_request(request, number, kind):
         },
         status=status,
     )
+
+
+# --- e-mail problems -----------------------------------------------------------------------
+
+
+@desk_required
+def emails(request):
+    """Messages that could not be sent (and those still waiting), with a retry button."""
+    from notifications import services as notifications
+    from notifications.models import OutboxMessage
+
+    if request.method == "POST":
+        message_id = request.POST.get("message", "")
+        if not message_id.isdigit():
+            raise Http404
+        message = get_object_or_404(OutboxMessage, pk=int(message_id))
+        with transaction.atomic():
+            notifications.retry(message)
+        messages.success(request, _("The message will be sent again."))
+        return redirect("desk:emails")
+    failed = OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED).select_related("request")[:200]
+    waiting = (
+        OutboxMessage.objects.filter(status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING])
+        .select_related("request")
+        .order_by("created_at")[:200]
+    )
+    return render(request, "ill/desk/emails.html", {"failed": failed, "waiting": waiting})

@@ -217,3 +217,18 @@ def test_two_senders_racing_for_one_message_send_it_once(smtp):
         thread.join(timeout=30)
     assert sorted(results) == [False, False, False, True]
     assert len(smtp.received) == 1
+
+
+def test_staff_see_failed_messages_on_the_desk_and_send_them_again(
+    client, staff_user, smtp, django_capture_on_commit_callbacks
+):
+    smtp.start()
+    message = f.OutboxMessageFactory(status="failed", attempts=services.MAX_ATTEMPTS, last_error="550 no such user")
+    client.force_login(staff_user)
+    page = client.get("/desk/emails/").content.decode()
+    assert "550 no such user" in page and message.recipient in page
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/desk/emails/", {"message": message.pk}).status_code == 302
+    message.refresh_from_db()
+    assert message.status == "sent" and len(smtp.received) == 1
+    assert client.post("/desk/emails/", {"message": "abc"}).status_code == 404
