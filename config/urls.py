@@ -11,8 +11,10 @@ def health(request):
     """For load balancers and monitoring: 200 when the database, broker and outbox are fine."""
     from notifications.health import report
 
-    result = report(check_workers=request.GET.get("workers") == "1")
-    return JsonResponse(result, status=200 if result["ok"] else 503)
+    staff = request.user.is_authenticated and request.user.has_perm("ill.work_desk")
+    result = report(check_workers=staff and request.GET.get("workers") == "1")
+    body = result if staff else {"ok": result["ok"]}  # no hosts, worker names or errors for strangers
+    return JsonResponse(body, status=200 if result["ok"] else 503)
 
 
 urlpatterns = [

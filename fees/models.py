@@ -275,6 +275,11 @@ class Charge(models.Model):
             "(private expense) or the postal bar code (public expense)."
         ),
     )
+    adjustment = models.IntegerField(
+        _("adjustment (yen)"),
+        default=0,
+        help_text=_("Staff's correction to the computed charge, so that A + B + C + adjustment = total."),
+    )
     computed_total = models.PositiveIntegerField(_("computed total"))
     total = models.PositiveIntegerField(_("total (yen)"))
     adjustment_reason = models.CharField(_("reason for adjustment"), max_length=300, blank=True)
@@ -297,6 +302,10 @@ class Charge(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(return_postage__lte=F("total")), name="charge_return_postage_within_total"
+            ),
+            models.CheckConstraint(
+                condition=Q(total=F("copy_fee") + F("postage") + F("other_fees") + F("adjustment")),
+                name="charge_parts_add_up",
             ),
         ]
         indexes = [models.Index(fields=["created_at", "payment_class"], name="charge_month_class")]

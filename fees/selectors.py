@@ -56,3 +56,42 @@ def charges_detail(fiscal_year: int):
         .select_related("request__patron", "request__lender", "budget_code")
         .order_by("created_at", "pk")
     )
+
+
+def cash_to_pay(patron) -> int:
+    """What the patron has to bring in cash: charges due, less what is paid later in stamps."""
+    from django.db.models import F, Sum
+
+    from fees.models import Charge
+
+    return (
+        Charge.objects.filter(
+            request__patron=patron, state=Charge.State.DUE, payment_class=Charge.PaymentClass.PRIVATE
+        ).aggregate(total=Sum(F("total") - F("return_postage")))["total"]
+        or 0
+    )
+
+
+def budget_positions(codes) -> dict:
+    """The position of several budget codes in one query: {code pk: BudgetPosition}."""
+    from django.db.models import Sum
+
+    from fees.models import BudgetLedgerEntry
+    from fees.services import BudgetPosition
+
+    codes = list(codes)
+    totals = {}
+    rows = (
+        BudgetLedgerEntry.objects.filter(budget_code__in=codes)
+        .values("budget_code", "entry_type")
+        .annotate(total=Sum("amount"))
+    )
+    for row in rows:
+        totals.setdefault(row["budget_code"], {})[row["entry_type"]] = row["total"] or 0
+    positions = {}
+    for code in codes:
+        t = totals.get(code.pk, {})
+        positions[code.pk] = BudgetPosition(
+            limit=code.limit, committed=t.get("commitment", 0) + t.get("release", 0), charged=t.get("charge", 0)
+        )
+    return positions

@@ -79,18 +79,7 @@ def copy_item_for(request: Request, *, pages: int | None = None, colour_pages: i
 
 def estimate_for(request: Request, lender: LendingInstitution) -> int:
     """What this request alone is expected to cost at this lender (0 when it cannot be priced)."""
-    schedule = schedule_for(lender)
-    if schedule is None:
-        return 0
-    shipping = request.shipping_method or request.delivery_method
-    try:
-        if request.is_loan:
-            breakdown = calculator.price_loans(schedule, [request.pk], express=shipping == Request.Delivery.EXPRESS)
-        else:
-            breakdown = calculator.price_copies(schedule, [copy_item_for(request)], delivery=shipping)
-    except ValueError:
-        return 0
-    return breakdown.total
+    return estimate_or_none(request, lender) or 0
 
 
 # --- budget codes ---------------------------------------------------------------------------
@@ -131,7 +120,29 @@ def open_commitment(request: Request, code: BudgetCode) -> int:
     )
 
 
-def commit_budget(request: Request, *, actor) -> int:
+NEEDS_ESTIMATE = _(
+    "%(lender)s has no fee schedule for this request: enter the estimated charge, so that it can be held on "
+    "budget code %(code)s."
+)
+
+
+def estimate_or_none(request: Request, lender: LendingInstitution) -> int | None:
+    """The calculator's estimate for this request at this lender; None when it cannot be priced."""
+    schedule = schedule_for(lender)
+    if schedule is None:
+        return None
+    shipping = request.shipping_method or request.delivery_method
+    try:
+        if request.is_loan:
+            breakdown = calculator.price_loans(schedule, [request.pk], express=shipping == Request.Delivery.EXPRESS)
+        else:
+            breakdown = calculator.price_copies(schedule, [copy_item_for(request)], delivery=shipping)
+    except ValueError:
+        return None
+    return breakdown.total
+
+
+def commit_budget(request: Request, *, actor, estimate: int | None = None) -> int:
     """Hold the estimate of an order on the request's budget code; refuse when it would overspend.
 
     Locks the budget code row so that concurrent orders against one code are counted one after
@@ -140,7 +151,8 @@ def commit_budget(request: Request, *, actor) -> int:
     if not request.is_public_expense or request.budget_code_id is None or request.lender is None:
         return 0
     code = BudgetCode.objects.select_for_update().get(pk=request.budget_code_id)
-    estimate = estimate_for(request, request.lender)
+    if estimate is None:
+        estimate = estimate_for(request, request.lender)
     position = budget_position(code)
     if position.left is not None and estimate > position.left:
         raise ServiceError(
@@ -208,6 +220,7 @@ WRONG_AMOUNT = _("The charge is %(due)s; cash must be the exact amount (no chang
 ALREADY_PAID = _("This charge has already been paid.")
 NOTHING_DUE = _("Nothing is to be paid in cash for this request.")
 NEED_RECEIPT = _("Enter the receipt number.")
+RECEIPT_USED = _("Receipt number %(receipt)s has already been used for another payment.")
 
 
 @transaction.atomic
@@ -227,6 +240,10 @@ def record_payment(charge: Charge, *, amount: int, receipt_number: str, actor) -
         )
     if not receipt_number.strip():
         raise ServiceError(NEED_RECEIPT, code="receipt_required", field="receipt_number")
+    if Payment.objects.filter(receipt_number=receipt_number.strip()).exists():
+        raise ServiceError(
+            RECEIPT_USED, code="receipt_used", field="receipt_number", params={"receipt": receipt_number.strip()}
+        )
     payment = Payment.objects.create(
         request=charge.request,
         charge=charge,
@@ -273,12 +290,15 @@ class ArrivedItem:
 SHIPMENT_EMPTY = _("Choose at least one request that arrived.")
 SHIPMENT_OTHER_LENDER = _("Request %(number)s was not ordered from %(lender)s.")
 SHIPMENT_MIXED = _("Loans and copies cannot be recorded as one shipment.")
+SHIPMENT_DUPLICATE = _("A request is listed twice in this shipment.")
 ADJUSTMENT_NEEDS_REASON = _("Give a reason when the charge differs from the computed amount.")
 NO_SCHEDULE_NEEDS_TOTAL = _("%(lender)s has no fee schedule: enter the charge for request %(number)s.")
 
 
 def payment_class_for(request: Request) -> str:
-    if request.support_budget_id is not None:
+    from fees.support import lender_qualifies
+
+    if request.support_budget_id is not None and request.lender and lender_qualifies(request.lender):
         return Charge.PaymentClass.SUPPORT
     return {
         Request.ExpenseType.PUBLIC: Charge.PaymentClass.PUBLIC,
@@ -343,6 +363,8 @@ def record_shipment(
 
     if not items:
         raise ServiceError(SHIPMENT_EMPTY, code="shipment_empty")
+    if len({item.request.pk for item in items}) != len(items):
+        raise ServiceError(SHIPMENT_DUPLICATE, code="shipment_duplicate")
     locked = {r.pk: r for r in Request.objects.select_for_update().filter(pk__in=[i.request.pk for i in items])}
     items = [ArrivedItem(**{**item.__dict__, "request": locked[item.request.pk]}) for item in items]
     for item in items:
@@ -399,6 +421,7 @@ def record_shipment(
             computed_total=computed,
             total=total,
             adjustment_reason=reason,
+            adjustment=total - computed,
             return_postage=return_postage_for(request, lender, total),
             created_by=actor,
         )
@@ -450,10 +473,26 @@ def _queue_budget_monitor():
         log.warning("could not queue the budget monitor", exc_info=True)
 
 
+CHARGE_ABOVE_BUDGET = _(
+    "The charge of %(amount)s is more than budget code %(code)s has left (%(left)s, counting what this order held). "
+    "Ask the budget holder to raise the limit, or record the charge as private expense."
+)
+
+
 def _book_charge(charge: Charge, *, actor) -> None:
-    """Replace the order's commitment on the budget code by the actual charge."""
+    """Replace the order's commitment on the budget code by the actual charge (never overspending)."""
     if charge.budget_code_id is None:
         return
+    code = BudgetCode.objects.select_for_update().get(pk=charge.budget_code_id)
+    held = open_commitment(charge.request, code)
+    left = budget_position(code).left
+    if left is not None and charge.total > left + held:
+        raise ServiceError(
+            CHARGE_ABOVE_BUDGET,
+            code="charge_above_budget",
+            field="adjusted_total",
+            params={"amount": format_yen(charge.total), "code": code.code, "left": format_yen(left + held)},
+        )
     release_budget(charge.request, actor=actor, note="arrival")
     BudgetLedgerEntry.objects.create(
         budget_code_id=charge.budget_code_id,
@@ -487,10 +526,9 @@ def accept_charge(request: Request, *, actor) -> Charge:
         data={"amount": charge.total},
     )
     if request.status == Request.Status.ARRIVED:  # now tell the patron where, when and how much
-        from notifications.services import notify_patron
+        from ill.services import send_arrival_notice
 
-        Request.objects.filter(pk=request.pk).update(notified_at=timezone.now())
-        notify_patron(request, "arrived", event=event)
+        send_arrival_notice(request, event)
     return charge
 
 
@@ -541,6 +579,8 @@ def preview_shipment(lender: LendingInstitution, items: list[ArrivedItem], deliv
     """The breakdown a shipment would get, without saving anything (None when it cannot be priced)."""
     if not items:
         return None
+    if len({item.request.pk for item in items}) != len(items):
+        raise ServiceError(SHIPMENT_DUPLICATE, code="shipment_duplicate")
     try:
         return price_shipment(lender, items, delivery)
     except calculator.FaxNotAvailable:

@@ -150,3 +150,37 @@ def check_budget(budget: SupportBudget) -> str | None:
         return "80"
     budget.save()
     return None
+
+
+NOT_ENOUGH_SUPPORT = _(
+    "The student support budget has %(left)s left, less than this order's estimate of %(estimate)s: "
+    "the request is private expense."
+)
+
+
+def reserved(budget: SupportBudget, *, exclude: Request | None = None) -> int:
+    """Estimates held by supported orders that have not arrived yet."""
+    held = Request.objects.filter(
+        support_budget=budget,
+        status=Request.Status.ORDERED,
+        estimate__isnull=False,
+        charge__isnull=True,
+        lender__kind__in=LendingInstitution.SUPPORT_ELIGIBLE_KINDS,
+    )
+    if exclude is not None:
+        held = held.exclude(pk=exclude.pk)
+    return held.aggregate(total=Sum("estimate"))["total"] or 0
+
+
+def reserve(request: Request, estimate: int) -> str:
+    """At ordering from a qualifying lender: hold the estimate on the support budget, under a lock
+    on the budget row. When it does not fit (or the budget closed), the request becomes private
+    expense; returns the note that says so, or ""."""
+    from ill.utils import format_yen
+
+    budget = SupportBudget.objects.select_for_update().get(pk=request.support_budget_id)
+    left = budget.total - spent(budget) - reserved(budget, exclude=request)
+    if budget.is_open and estimate <= left:
+        return ""
+    request.support_budget = None
+    return str(NOT_ENOUGH_SUPPORT % {"left": format_yen(max(left, 0)), "estimate": format_yen(estimate)})

@@ -11,13 +11,13 @@ from django.utils.translation import pgettext
 from fees.models import Charge, current_fiscal_year
 from fees.selectors import charges_detail, charges_summary
 from ill.permissions import desk_required
+from ill.utils import int_param
 
 CLASS_LABELS = dict(Charge.PaymentClass.choices)
 
 
 def _fiscal_year(request) -> int:
-    value = request.GET.get("year", "")
-    year = int(value) if value.isdigit() else current_fiscal_year()
+    year = int_param(request.GET.get("year"), current_fiscal_year())
     return min(max(year, 2000), 2100)
 
 

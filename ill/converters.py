@@ -13,4 +13,17 @@ class RequestNumberConverter:
         return value
 
 
+class PatronNumberConverter:
+    """Student and staff numbers: letters, digits, dots, dashes and underscores."""
+
+    regex = r"[A-Za-z0-9._-]{1,30}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
 register_converter(RequestNumberConverter, "reqno")
+register_converter(PatronNumberConverter, "patronno")

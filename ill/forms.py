@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fees.selectors import budget_codes_for
+from fees.selectors import budget_codes_for, budget_positions
 from ill import identifiers
 from ill.models import Request
 from patrons.models import Branch
@@ -73,12 +73,11 @@ COPY_MATERIALS = [
 ]
 
 
-def _budget_label(code) -> str:
+def _budget_label(code, position) -> str:
     """The code, its name and what is left on it, so the patron can choose."""
-    from fees.services import budget_position
     from ill.utils import format_yen
 
-    left = budget_position(code).left
+    left = position.left if position is not None else None
     if left is None:
         return f"{code.code} {code.name}"
     return str(
@@ -110,8 +109,10 @@ class RequestForm(forms.ModelForm):
         self.fields["pickup_branch"].queryset = Branch.objects.filter(active=True)
         self.fields["pickup_branch"].initial = patron.home_branch_id
         self.fields["pickup_branch"].empty_label = None
-        self.fields["budget_code"].queryset = budget_codes_for(patron)
-        self.fields["budget_code"].label_from_instance = _budget_label
+        codes = budget_codes_for(patron)
+        self.fields["budget_code"].queryset = codes
+        positions = budget_positions(list(codes))
+        self.fields["budget_code"].label_from_instance = lambda code: _budget_label(code, positions.get(code.pk))
         self.fields["budget_code"].help_text = _(
             "Codes registered with the library for this fiscal year that you may charge."
         )
@@ -321,9 +322,16 @@ class CopyRequestForm(RequestForm):
         total = data.get("work_total_pages")
         if total is not None and pages is not None and pages > total:
             self.add_error("work_total_pages", _("The work cannot have fewer pages than you want copied."))
-        if data.get("periodical_frequency") not in (None, "", Request.Frequency.NOT_PERIODICAL) and not data.get(
-            "issue_date"
-        ):
+        old = bool(data.get("pub_year")) and data["pub_year"] <= timezone.localdate().year - 2
+        frequency = data.get("periodical_frequency")
+        if data.get("material_type") == Request.MaterialType.ARTICLE and not old:
+            if frequency in (None, "", Request.Frequency.NOT_PERIODICAL):
+                self.add_error("periodical_frequency", _("Say how often the journal appears (copyright law)."))
+            elif not data.get("issue_date"):
+                self.add_error(
+                    "issue_date", _("Give the date of the issue, so that we can check it is not the latest.")
+                )
+        elif frequency not in (None, "", Request.Frequency.NOT_PERIODICAL) and not data.get("issue_date") and not old:
             self.add_error("issue_date", _("Give the date of the issue, so that we can check it is not the latest."))
         return data
 

@@ -52,6 +52,13 @@ class OrderForm(ActionForm):
     lender_5 = _lender_field(False, _("Lender 5"))
     lender_reference = forms.CharField(label=_("Lender's reference"), max_length=100, required=False)
     shipping_method = forms.ChoiceField(label=_("Shipping method"), choices=Request.Delivery.choices)
+    estimated_charge = forms.IntegerField(
+        label=_("Estimated charge (yen)"),
+        min_value=0,
+        required=False,
+        help_text=_("Needed for public expense when the lender has no fee schedule; otherwise computed."),
+    )
+    patron_accepted = forms.BooleanField(label=_("The patron accepted an estimate above their maximum"), required=False)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def setup(self):
@@ -88,6 +95,11 @@ class ArrivalForm(ActionForm):
         if request_obj.is_loan:
             del self.fields["pages"], self.fields["colour_pages"]
             self.fields["lender_due_date"].required = True
+            if request_obj.cancel_if_in_library_only:
+                self.fields["use_restriction"].help_text = _(
+                    "The patron asked to cancel if the book may only be used in the library: if so, close the "
+                    "request as not collected and tell the patron."
+                )
             if request_obj.lender:
                 self.fields["lender_due_date"].initial = timezone.localdate() + timezone.timedelta(
                     days=request_obj.lender.loan_period_days
@@ -115,12 +127,17 @@ class RejectForm(ActionForm):
 class NoteForm(ActionForm):
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, submit_label=None, submit_class=None, **kwargs):
+    def __init__(self, *args, submit_label=None, submit_class=None, note_label=None, **kwargs):
         if submit_label:
             self.submit_label = submit_label
         if submit_class:
             self.submit_class = submit_class
+        self.note_label = note_label
         super().__init__(*args, **kwargs)
+
+    def setup(self):
+        if self.note_label:
+            self.fields["note"].label = self.note_label
 
 
 class HandOverForm(ActionForm):

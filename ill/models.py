@@ -359,6 +359,13 @@ class Request(models.Model):
     )
     lender_reference = models.CharField(_("lender's reference"), max_length=100, blank=True)
     shipping_method = models.CharField(_("shipping method"), max_length=10, choices=Delivery.choices, blank=True)
+    estimate = models.PositiveIntegerField(
+        _("estimated charge (yen)"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("What the order is expected to cost at the current lender; held on the budget until arrival."),
+    )
 
     # Arrival and after (§4)
     lender_due_date = models.DateField(_("lender's due date"), null=True, blank=True)

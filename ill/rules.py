@@ -290,6 +290,17 @@ HALF_REFUSED = _(
     "Please request fewer than %(limit)d pages."
 )
 
+FREQUENCY_NEEDED = _(
+    "Say how often the journal appears (weekly, monthly, …), so that we can check the issue is not the latest one."
+)
+ISSUE_DATE_NEEDED = _("Give the date of the issue, so that we can check it is not the latest one.")
+
+
+def _clearly_old(request: Request) -> bool:
+    """An issue from two calendar years ago or earlier cannot be the latest of a periodical."""
+    return bool(request.pub_year) and request.pub_year <= _today().year - 2
+
+
 FREQUENCY_PERIOD = {
     Request.Frequency.DAILY: relativedelta(days=1),
     Request.Frequency.WEEKLY: relativedelta(weeks=1),
@@ -321,6 +332,12 @@ def copyright_rule(request: Request, overrides: dict) -> RuleResult:
         return RuleResult("copyright_purpose", COPYRIGHT_LABEL, REFUSE, PURPOSE_REFUSED)
     if not request.copyright_accepted:
         return RuleResult("copyright_accept", COPYRIGHT_LABEL, REFUSE, ACCEPT_REFUSED)
+    if request.material_type == Request.MaterialType.ARTICLE and not _clearly_old(request):
+        # Whether the issue is the latest can only be told from its frequency and date.
+        if request.periodical_frequency == Request.Frequency.NOT_PERIODICAL:
+            return RuleResult("copyright_frequency", COPYRIGHT_LABEL, REFUSE, FREQUENCY_NEEDED)
+        if request.issue_date is None:
+            return RuleResult("copyright_issue_date", COPYRIGHT_LABEL, REFUSE, ISSUE_DATE_NEEDED)
     first_day = copyable_from(request.periodical_frequency, request.issue_date)
     latest = first_day is not None and _today() < first_day
     if latest:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from ill import lifecycle
 from ill.errors import ServiceError, TransitionNotAllowed
 from ill.models import LenderCandidate, LendingInstitution, Request, RequestEvent, RequestNumberCounter
+from ill.utils import format_yen
 
 S = Request.Status
 
@@ -40,8 +41,14 @@ DUE_DATE_IN_PAST = _("The lender's due date %(date)s is already past.")
 REJECT_NEEDS_REASON = _("Choose a reason for the rejection.")
 SUPPORT_NOT_FOR_LENDER = _(
     "%(lender)s is not a Japanese university, research institution or the NDL: the student support budget does "
-    "not cover this order, so it is private expense."
+    "not cover an order from it."
 )
+ABOVE_MAX_COST = _(
+    "The estimate at %(lender)s is %(estimate)s, above the patron's maximum of %(max)s. Ask the patron; "
+    "order only once they accept it (tick the box), or choose another lender."
+)
+PATRON_ACCEPTED = _("The patron accepted the estimate of %(estimate)s.")
+NEXT_NOT_ORDERED = _("The next candidate lender could not be ordered automatically: %(reason)s")
 
 
 def _refuse(request: Request, action: str):
@@ -239,6 +246,8 @@ def order(
     shipping_method: str | None = None,
     note: str = "",
     automatic: bool = False,
+    estimated_charge: int | None = None,
+    patron_accepted: bool = False,
 ) -> Request:
     """Send the request to its next candidate lender.
 
@@ -281,25 +290,47 @@ def order(
     _check_lender(request, lender)
     wanted = shipping_method or request.shipping_method or request.delivery_method
     shipping, fallback_note = _shipping_for(request, lender, wanted)
+    request.lender, request.shipping_method = lender, shipping  # what the estimate depends on
+    estimate = estimated_charge if estimated_charge is not None else fees.estimate_or_none(request, lender)
+    if estimate is None and request.is_public_expense:
+        raise ServiceError(
+            fees.NEEDS_ESTIMATE,
+            code="estimate_required",
+            field="estimated_charge",
+            params={"lender": lender.display_name, "code": request.budget_code.code},
+        )
+    if request.max_cost is not None and estimate is not None and estimate > request.max_cost and not patron_accepted:
+        raise ServiceError(
+            ABOVE_MAX_COST,
+            code="above_max_cost",
+            field="patron_accepted",
+            params={
+                "estimate": format_yen(estimate),
+                "max": format_yen(request.max_cost),
+                "lender": lender.display_name,
+            },
+        )
+    support_note = ""
+    if request.support_budget_id is not None:
+        if fees_support.lender_qualifies(lender):
+            support_note = fees_support.reserve(request, estimate or 0)
+        else:
+            support_note = str(SUPPORT_NOT_FOR_LENDER % {"lender": lender.display_name})
 
     now = timezone.now()
     candidate.state = LenderCandidate.State.ORDERED
     candidate.ordered_at = now
     candidate.lender_reference = lender_reference
     candidate.save()
-    request.lender = lender
     request.lender_reference = lender_reference
-    request.shipping_method = shipping
     request.ordered_at = now
-    support_note = ""
-    if request.support_budget_id is not None and not fees_support.lender_qualifies(lender):
-        request.support_budget = None
-        support_note = str(SUPPORT_NOT_FOR_LENDER % {"lender": lender.display_name})
+    request.estimate = estimate
+    accepted_note = str(PATRON_ACCEPTED % {"estimate": format_yen(estimate)}) if patron_accepted else ""
     event = _apply(
         request,
         "order",
         actor=actor,
-        note=" ".join(filter(None, [note, fallback_note, support_note])),
+        note=" ".join(filter(None, [note, fallback_note, support_note, accepted_note])),
         data={
             "lender": lender.pk,
             "lender_name": str(lender),
@@ -307,9 +338,10 @@ def order(
             "shipping_method": shipping,
             "reference": lender_reference,
             "automatic": automatic,
+            "estimate": estimate,
         },
     )
-    fees.commit_budget(request, actor=actor)
+    fees.commit_budget(request, actor=actor, estimate=estimate or 0)
     _notify(request, "ordered", event)
     return request
 
@@ -344,12 +376,23 @@ def mark_unfilled(request: Request, *, actor, note: str = "") -> Request:
         },
     )
     if request.candidates.filter(state=LenderCandidate.State.WAITING).exists():
-        return order(
-            request,
-            actor=actor,
-            automatic=True,
-            note=str(_("Unfilled by %(lender)s; asked the next candidate.") % {"lender": lender_name}),
-        )
+        try:
+            with transaction.atomic():  # a savepoint: a refusal leaves the request unfilled, not stuck
+                return order(
+                    request,
+                    actor=actor,
+                    automatic=True,
+                    note=str(_("Unfilled by %(lender)s; asked the next candidate.") % {"lender": lender_name}),
+                )
+        except ServiceError as exc:
+            request.refresh_from_db()
+            add_note(
+                request,
+                actor=actor,
+                action="note",
+                data={"automatic_order_refused": exc.code},
+                note=str(NEXT_NOT_ORDERED % {"reason": exc}),
+            )
     return request
 
 
@@ -428,10 +471,15 @@ def record_arrival(
         if awaiting:  # the arrival notice follows once the patron accepts the charge
             _notify(request, "charge_acceptance", event)
         else:
-            request.notified_at = timezone.now()
-            request.save(update_fields=["notified_at", "updated_at"])
-            _notify(request, "arrived", event)
+            send_arrival_notice(request, event)
     return request
+
+
+def send_arrival_notice(request: Request, event: RequestEvent) -> None:
+    """E-mail where, when, how much and what to bring, and remember when the patron was told."""
+    request.notified_at = timezone.now()
+    Request.objects.filter(pk=request.pk).update(notified_at=request.notified_at)
+    _notify(request, "arrived", event)
 
 
 @transaction.atomic
@@ -524,6 +572,8 @@ EXTENSION_NOT_OPEN = _("This extension request has already been answered.")
 EXTENSION_DATE_NOT_LATER = _("The new due date must be after the current one (%(date)s).")
 NOT_SUBMITTED = _("Only a request waiting to be ordered can be marked as checked.")
 NOT_ARRIVED = _("The patron can be told only about an item that has arrived.")
+JUST_NOTIFIED = _("The arrival notice was e-mailed at %(time)s; it is not sent again so soon.")
+RENOTIFY_AFTER = datetime.timedelta(minutes=10)
 
 
 @transaction.atomic
@@ -541,13 +591,26 @@ def mark_reviewed(request: Request, *, actor, note: str = "") -> Request:
 @transaction.atomic
 def notify_arrival(request: Request, *, actor) -> Request:
     """E-mail the arrival notice (again): where, when, how much, what to bring."""
+    from notifications.models import OutboxMessage
+
     request = _lock(request)
     if request.status != S.ARRIVED:
         raise ServiceError(NOT_ARRIVED, code="not_arrived")
+    recent = (
+        OutboxMessage.objects.filter(
+            request=request, kind=OutboxMessage.Kind.ARRIVED, created_at__gte=timezone.now() - RENOTIFY_AFTER
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if recent is not None:  # a double click, or two members of staff at once
+        raise ServiceError(
+            JUST_NOTIFIED,
+            code="just_notified",
+            params={"time": timezone.localtime(recent.created_at).strftime("%H:%M")},
+        )
     event = add_note(request, actor=actor, action="notified", note="", visible_to_patron=False)
-    request.notified_at = timezone.now()
-    request.save(update_fields=["notified_at", "updated_at"])
-    _notify(request, "arrived", event)
+    send_arrival_notice(request, event)
     return request
 
 

@@ -17,9 +17,9 @@ urlpatterns = [
     path("requests/<reqno:number>/<slug:action>/", views_desk.request_action, name="action"),
     path("shipments/new/", views_desk.shipment, name="shipment"),
     path("patrons/", views_desk.patrons, name="patrons"),
-    path("patrons/<str:number>/", views_desk.patron_detail, name="patron"),
-    path("patrons/<str:number>/block/", views_desk.patron_block, name="patron_block"),
-    path("patrons/<str:number>/new/<slug:kind>/", views_desk.patron_new_request, name="patron_new"),
+    path("patrons/<patronno:number>/", views_desk.patron_detail, name="patron"),
+    path("patrons/<patronno:number>/block/", views_desk.patron_block, name="patron_block"),
+    path("patrons/<patronno:number>/new/<slug:kind>/", views_desk.patron_new_request, name="patron_new"),
     path("reports/charges/", fees_views.charges_report, name="charges_report"),
     path("emails/", views_desk.emails, name="emails"),
 ]

@@ -24,3 +24,11 @@ def format_yen(amount: int | None, language: str | None = None) -> str:
     sign = "-" if amount < 0 else ""
     digits = f"{abs(int(amount)):,}"
     return f"{sign}¥{digits}" if language == "en" else f"{sign}{digits}円"
+
+
+def int_param(value, default=None):
+    """An integer from a query or form parameter: ASCII digits only (str.isdigit accepts '²')."""
+    value = str(value or "").strip()
+    if value and value.isascii() and value.isdecimal() and len(value) < 12:
+        return int(value)
+    return default

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fees import estimates, support
+from fees import selectors as fees_selectors
 from fees import services as fees
 from fees.selectors import budget_codes_for
 from ill import intake, openurl, rules, selectors, services
@@ -56,7 +57,6 @@ def dashboard(request):
     """What waits for the patron, what is in progress, what they have; the newest finished ones."""
     patron = _patron_or_404(request)
     groups = {key: [] for key in selectors.PATRON_GROUPS}
-    to_pay = 0
     show_all = request.GET.get("finished") == "all"
     open_requests = selectors.requests_for_patron(patron).filter(status__in=selectors.OPEN_FOR_PATRON)
     finished = selectors.requests_for_patron(patron).exclude(status__in=selectors.OPEN_FOR_PATRON)
@@ -65,9 +65,9 @@ def dashboard(request):
         group, label = selectors.patron_stage(item)
         charge = getattr(item, "charge", None) if hasattr(item, "charge") else None
         if charge is not None and charge.state in ("due", "awaiting"):
-            group = selectors.ACTION_NEEDED if item.status == Request.Status.ARRIVED else group
-            to_pay += charge.total if charge.state == "due" else 0
+            group = selectors.ACTION_NEEDED
         groups[group].append((item, label, charge))
+    to_pay = fees_selectors.cash_to_pay(patron)
     return render(
         request,
         "ill/patron/dashboard.html",
@@ -254,7 +254,9 @@ def profile(request):
         status = 400
     else:
         status = 200
-    codes = [(code, fees.budget_position(code)) for code in budget_codes_for(patron).select_related("responsible")]
+    codes = list(budget_codes_for(patron).select_related("responsible"))
+    positions = fees_selectors.budget_positions(codes)
+    codes = [(code, positions[code.pk]) for code in codes]
     return render(
         request,
         "ill/patron/profile.html",

@@ -1,6 +1,8 @@
 """Staff desk pages: the worklists, the queue, a request with one form per possible action,
 shipments, patrons (with requests on their behalf), and print-outs."""
 
+import re
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -13,8 +15,9 @@ from django.utils.translation import gettext_lazy
 
 from fees import services as fees
 from fees.models import Charge
-from fees.selectors import budget_codes_for
+from fees.selectors import budget_codes_for, budget_positions
 from ill import intake, lifecycle, rules, selectors, services
+from ill.converters import RequestNumberConverter
 from ill.errors import ServiceError
 from ill.filters import ATTENTION, WORKLISTS, RequestFilter, open_extension
 from ill.forms import FORMS
@@ -35,12 +38,14 @@ from ill.forms_desk import (
 )
 from ill.models import ExtensionRequest, Request
 from ill.permissions import desk_required, staff_branch
+from ill.utils import int_param
 from patrons import services as patron_services
 from patrons.models import Branch, Patron
 
 __all__ = ["desk_required"]
 
 PAGE_SIZES = (25, 50, 100)
+REQUEST_NUMBER = re.compile(RequestNumberConverter.regex)
 
 
 def _request_or_404(number) -> Request:
@@ -86,7 +91,8 @@ def queue(request):
     )
     filterset = RequestFilter(data, queryset=base)
     rows = filterset.qs if filterset.is_valid() else base.none()
-    size = int(data.get("size")) if data.get("size", "").isdigit() and int(data["size"]) in PAGE_SIZES else 25
+    size = int_param(data.get("size"), 25)
+    size = size if size in PAGE_SIZES else 25
     page = Paginator(rows, size).get_page(data.get("page"))
     return render(
         request,
@@ -116,7 +122,9 @@ def bulk(request):
     """Apply one action to several requests; each succeeds or is refused on its own."""
     if request.method != "POST":
         return redirect("desk:queue")
-    form = BulkActionForm(request.POST)
+    data = request.POST.copy()
+    data.setlist("selected", [n for n in request.POST.getlist("selected") if REQUEST_NUMBER.fullmatch(n)])
+    form = BulkActionForm(data)
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("desk:queue")
@@ -144,13 +152,16 @@ def bulk(request):
 
 
 def _do_order(item, form, user):
+    data = form.cleaned_data
     services.order(
         item,
         actor=user,
         lenders=form.lenders(),
-        lender_reference=form.cleaned_data["lender_reference"],
-        shipping_method=form.cleaned_data["shipping_method"],
-        note=form.cleaned_data["note"],
+        lender_reference=data["lender_reference"],
+        shipping_method=data["shipping_method"],
+        note=data["note"],
+        estimated_charge=data.get("estimated_charge"),
+        patron_accepted=data.get("patron_accepted", False),
     )
 
 
@@ -219,8 +230,12 @@ def _note_action(service):
     return lambda item, form, user: service(item, actor=user, note=form.cleaned_data.get("note", ""))
 
 
-def _note_form(label, style="btn-primary"):
-    return {"submit_label": label, "submit_class": style}
+def _note_form(label, style="btn-primary", to_patron=False):
+    """Form options; `to_patron` when the note is e-mailed to the patron (and says so)."""
+    options = {"submit_label": label, "submit_class": style}
+    if to_patron:
+        options["note_label"] = gettext_lazy("Message to the patron")
+    return options
 
 
 # action -> (form class, form kwargs, what it does, success message, title)
@@ -244,7 +259,7 @@ ACTIONS = {
     ),
     "cancel": (
         NoteForm,
-        _note_form(gettext_lazy("Cancel request"), "btn-outline-danger"),
+        _note_form(gettext_lazy("Cancel request"), "btn-outline-danger", to_patron=True),
         lambda item, form, user: services.cancel(item, actor=user, reason=form.cleaned_data["note"]),
         gettext_lazy("Cancelled."),
         gettext_lazy("Cancel on the patron's behalf"),
@@ -330,7 +345,7 @@ ACTIONS = {
     ),
     "close_unfilled": (
         NoteForm,
-        _note_form(gettext_lazy("Close as unfilled"), "btn-outline-secondary"),
+        _note_form(gettext_lazy("Close as unfilled"), "btn-outline-secondary", to_patron=True),
         _note_action(services.close_unfilled),
         gettext_lazy("Closed as unfilled."),
         gettext_lazy("Close: no lender can supply it"),
@@ -365,8 +380,8 @@ def _available_actions(item: Request, charge: Charge | None) -> list[str]:
         actions.append("review")
     if item.status == Request.Status.ARRIVED:
         actions.append("notify")
-        if charge is not None and charge.state == Charge.State.DUE:
-            actions.append("payment")
+    if charge is not None and charge.state == Charge.State.DUE and charge.cash_due > 0:
+        actions.append("payment")  # also after closing as not collected: the patron still owes it
     extension = _open_extension_of(item) if item.status == Request.Status.ON_LOAN else None
     if extension is not None:
         if extension.state == ExtensionRequest.State.REQUESTED:
@@ -466,8 +481,8 @@ def shipment(request):
     lender_id = request.POST.get("lender") or request.GET.get("lender")
     form = ShipmentForm(request.POST or None, initial={"lender": lender_id, "delivery": "mail"})
     lender = None
-    if lender_id and str(lender_id).isdigit():
-        lender = form.fields["lender"].queryset.filter(pk=lender_id).first()
+    if int_param(lender_id) is not None:
+        lender = form.fields["lender"].queryset.filter(pk=int_param(lender_id)).first()
     waiting = []
     if lender is not None:
         waiting = list(
@@ -542,8 +557,7 @@ def shipment(request):
 
 
 def _line_request_id(line_form):
-    value = line_form["request_id"].value()
-    return int(value) if str(value).isdigit() else None
+    return int_param(line_form["request_id"].value())
 
 
 # --- patrons -------------------------------------------------------------------------------
@@ -580,13 +594,15 @@ def patron_detail(request, number):
 
 def _patron_context(patron, **extra):
     history = Request.objects.filter(patron=patron).select_related("lender", "pickup_branch").order_by("-submitted_at")
+    codes = list(budget_codes_for(patron))
+    positions = budget_positions(codes)
     return {
         "patron": patron,
         "active_loans": selectors.active_loan_count(patron),
         "loan_limit": selectors.loan_limit(),
-        "active": [r for r in history if r.status not in lifecycle.FINAL_STATES],
+        "active": history.exclude(status__in=lifecycle.FINAL_STATES),
         "history": history[:100],
-        "codes": [(code, fees.budget_position(code)) for code in budget_codes_for(patron)],
+        "codes": [(code, positions[code.pk]) for code in codes],
         "block_form": BlockForm(),
         **extra,
     }
@@ -667,13 +683,16 @@ def emails(request):
     from notifications.models import OutboxMessage
 
     if request.method == "POST":
-        message_id = request.POST.get("message", "")
-        if not message_id.isdigit():
+        message_id = int_param(request.POST.get("message"))
+        if message_id is None:
             raise Http404
-        message = get_object_or_404(OutboxMessage, pk=int(message_id))
+        message = get_object_or_404(OutboxMessage, pk=message_id)
         with transaction.atomic():
-            notifications.retry(message)
-        messages.success(request, _("The message will be sent again."))
+            queued = notifications.retry(message)
+        if queued:
+            messages.success(request, _("The message will be sent again."))
+        else:
+            messages.info(request, _("This message is not waiting for a retry (it was sent or is being sent)."))
         return redirect("desk:emails")
     failed = OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED).select_related("request")[:200]
     waiting = (

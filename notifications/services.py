@@ -155,13 +155,14 @@ def sweep(now: datetime.datetime | None = None) -> int:
     return len(due)
 
 
-def retry(message: OutboxMessage) -> None:
-    """Staff ask for a failed message to be tried again."""
+def retry(message: OutboxMessage) -> bool:
+    """Staff ask for a failed message to be tried again. False when it was not failed."""
     updated = OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.FAILED).update(
         status=OutboxMessage.Status.PENDING, next_attempt_at=timezone.now(), attempts=0
     )
     if updated:
         transaction.on_commit(lambda: _enqueue(message.pk))
+    return bool(updated)
 
 
 def admin_recipients():

@@ -252,8 +252,12 @@ class ChargeFactory(factory.django.DjangoModelFactory):
 
     request = factory.SubFactory(RequestFactory, status=Request.Status.ARRIVED)
     payment_class = Charge.PaymentClass.PRIVATE
-    computed_total = 1600
+    computed_total = factory.SelfAttribute("total")
     total = 1600
+    adjustment = factory.LazyAttribute(lambda o: o.total - o.copy_fee - o.postage - o.other_fees)
+    copy_fee = 0
+    postage = 0
+    other_fees = 0
     state = Charge.State.DUE
 
 

@@ -296,6 +296,7 @@ def test_a_supported_request_is_charged_to_the_budget_not_the_patron(staff_user,
             article_title="A",
             page_count=10,
             copyright_accepted=True,
+            pub_year=2019,
             pickup_branch=undergraduate.home_branch,
         ),
     )
@@ -308,7 +309,7 @@ def test_a_supported_request_is_charged_to_the_budget_not_the_patron(staff_user,
     assert support.spent(budget) == 490
 
 
-def test_only_ndl_and_japanese_university_or_research_lenders_qualify(staff_user, undergraduate):
+def test_only_ndl_and_japanese_university_or_research_lenders_qualify(staff_user, undergraduate, lender):
     f.SupportBudgetFactory()
     overseas = f.FeeScheduleFactory(lender__kind="overseas", overseas_flat_fee_per_item=1800).lender
     request = intake.submit_request(
@@ -316,7 +317,31 @@ def test_only_ndl_and_japanese_university_or_research_lenders_qualify(staff_user
         actor=undergraduate.user,
         request=Request(
             kind="copy",
-            material_type="article",
+            material_type="chapter",
+            title="J",
+            article_title="A",
+            page_count=10,
+            copyright_accepted=True,
+            scope="overseas",
+            pickup_branch=undergraduate.home_branch,
+        ),
+    )
+    ill_services.order(request, actor=staff_user, lenders=[overseas, lender])
+    assert "student support" in request.events.get(action="order").note
+    ill_services.mark_unfilled(request, actor=staff_user)  # the Japanese university supplies it after all
+    services.record_shipment(lender=lender, actor=staff_user, items=[services.ArrivedItem(request=request)])
+    assert Charge.objects.get().payment_class == "support"
+
+
+def test_a_charge_from_a_lender_that_does_not_qualify_is_private(staff_user, undergraduate):
+    f.SupportBudgetFactory()
+    overseas = f.FeeScheduleFactory(lender__kind="overseas", overseas_flat_fee_per_item=1800).lender
+    request = intake.submit_request(
+        patron=undergraduate,
+        actor=undergraduate.user,
+        request=Request(
+            kind="copy",
+            material_type="chapter",
             title="J",
             article_title="A",
             page_count=10,
@@ -326,9 +351,112 @@ def test_only_ndl_and_japanese_university_or_research_lenders_qualify(staff_user
         ),
     )
     ill_services.order(request, actor=staff_user, lenders=[overseas])
-    request.refresh_from_db()
-    assert request.support_budget is None
-    assert "student support" in request.events.get(action="order").note
+    services.record_shipment(lender=overseas, actor=staff_user, items=[services.ArrivedItem(request=request)])
+    charge = Charge.objects.get()
+    assert (charge.payment_class, charge.state, charge.cash_due) == ("private", "due", 1800)
+
+
+def test_the_support_budget_is_reserved_at_ordering_and_never_overspent(staff_user, lender, branch):
+    budget = f.SupportBudgetFactory(total=1000)
+    requests = []
+    for _ in range(3):
+        patron = f.PatronFactory(home_branch=branch)
+        requests.append(
+            intake.submit_request(
+                patron=patron,
+                actor=patron.user,
+                request=Request(
+                    kind="copy",
+                    material_type="chapter",
+                    title="J",
+                    article_title="A",
+                    page_count=10,
+                    copyright_accepted=True,
+                    pickup_branch=branch,
+                ),
+            )
+        )
+    for request in requests:  # 490 each: two fit in 1,000
+        ill_services.order(request, actor=staff_user, lenders=[lender])
+    supported = [Request.objects.get(pk=r.pk).support_budget_id for r in requests]
+    assert supported == [budget.pk, budget.pk, None]
+    assert "student support budget has" in requests[2].events.get(action="order").note
+    assert support.reserved(budget) == 980
+
+
+# --- the review's cases ---------------------------------------------------------------------
+
+
+def test_an_unpriced_lender_needs_an_estimate_for_public_expense(staff_user, doctoral, public_code):
+    quoting = f.LendingInstitutionFactory()  # no fee schedule
+    request = f.RequestFactory(patron=doctoral, expense_type="public", budget_code=public_code)
+    with pytest.raises(ServiceError) as refused:
+        ill_services.order(request, actor=staff_user, lenders=[quoting])
+    assert refused.value.code == "estimate_required"
+    ill_services.order(request, actor=staff_user, lenders=[quoting], estimated_charge=3000)
+    assert ledger(request) == [("commitment", 3000)]
+
+
+def test_an_arrival_never_overspends_a_budget_code(staff_user, doctoral, public_code):
+    public_code.limit = 2000
+    public_code.save()
+    quoting = f.LendingInstitutionFactory()
+    request = f.RequestFactory(patron=doctoral, expense_type="public", budget_code=public_code)
+    ill_services.order(request, actor=staff_user, lenders=[quoting], estimated_charge=1500)
+    with pytest.raises(ServiceError) as refused:
+        services.record_shipment(
+            lender=quoting,
+            actor=staff_user,
+            items=[services.ArrivedItem(request=request, lender_due_date=f.future(14), adjusted_total=9000)],
+        )
+    assert refused.value.code == "charge_above_budget"
+    assert services.budget_position(public_code).left == 500  # nothing changed
+    services.record_shipment(
+        lender=quoting,
+        actor=staff_user,
+        items=[services.ArrivedItem(request=request, lender_due_date=f.future(14), adjusted_total=1900)],
+    )
+    assert services.budget_position(public_code).left == 100
+
+
+def test_an_estimate_above_the_patrons_maximum_waits_for_the_patron(staff_user, undergraduate, lender):
+    request = f.CopyRequestFactory(patron=undergraduate, page_count=10, max_cost=400)  # estimated 490
+    with pytest.raises(ServiceError) as refused:
+        ill_services.order(request, actor=staff_user, lenders=[lender])
+    assert refused.value.code == "above_max_cost" and "¥490" in str(refused.value)
+    ill_services.order(request, actor=staff_user, lenders=[lender], patron_accepted=True)
+    assert "accepted" in request.events.get(action="order").note
+
+
+def test_a_receipt_number_cannot_be_used_twice(staff_user, undergraduate, lender):
+    _first, charge = arrived_private_copy(staff_user, undergraduate, lender)
+    services.record_payment(charge, amount=490, receipt_number="R-1", actor=staff_user)
+    _second, other = arrived_private_copy(staff_user, f.PatronFactory(), lender)
+    with pytest.raises(ServiceError) as refused:
+        services.record_payment(other, amount=490, receipt_number="R-1", actor=staff_user)
+    assert refused.value.code == "receipt_used"
+
+
+def test_an_adjusted_charge_still_adds_up(staff_user, undergraduate, lender):
+    request = f.CopyRequestFactory(patron=undergraduate, status="ordered", lender=lender, page_count=10)
+    services.record_shipment(
+        lender=lender,
+        actor=staff_user,
+        items=[services.ArrivedItem(request=request, adjusted_total=300, adjustment_reason="invoice")],
+    )
+    charge = Charge.objects.get()
+    assert charge.copy_fee + charge.postage + charge.other_fees + charge.adjustment == charge.total == 300
+    assert charge.adjustment == -190
+
+
+def test_a_shipment_refuses_a_request_listed_twice(staff_user, undergraduate, lender):
+    request = f.CopyRequestFactory(patron=undergraduate, status="ordered", lender=lender)
+    item = services.ArrivedItem(request=request)
+    with pytest.raises(ServiceError) as refused:
+        services.record_shipment(lender=lender, actor=staff_user, items=[item, item])
+    assert refused.value.code == "shipment_duplicate"
+    with pytest.raises(ServiceError):
+        services.preview_shipment(lender, [item, item], "mail")
 
 
 # --- monitors -------------------------------------------------------------------------------

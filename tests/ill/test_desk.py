@@ -1,7 +1,10 @@
 """The circulation desk: every staff action allowed and refused, the lender cascade, worklists,
 the queue's query count, bulk actions, patrons, requests on a patron's behalf, print-outs."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -135,7 +138,11 @@ def test_notify_sends_the_arrival_notice_again(desk, lender, undergraduate, djan
     assert request.notified_at is not None
     assert request.messages.filter(kind="arrived").count() == 1
     with django_capture_on_commit_callbacks(execute=True):
-        act(desk, request, "notify")
+        assert act(desk, request, "notify").status_code == 400  # a double click sends nothing more
+    assert request.messages.filter(kind="arrived").count() == 1
+    with time_machine.travel(datetime.timedelta(minutes=11)):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert act(desk, request, "notify").status_code == 302
     assert request.messages.filter(kind="arrived").count() == 2
     assert act(desk, f.RequestFactory(), "notify").status_code == 409
 
@@ -416,3 +423,54 @@ def test_administrators_work_the_desk_too(client):
     client.force_login(admin)
     assert client.get("/desk/").status_code == 200
     assert client.get("/admin/fees/feeschedule/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/desk/requests/?size=²",
+        "/desk/shipments/new/?lender=²",
+        "/desk/reports/charges/?year=²",
+        "/desk/requests/?size=99999999999999999999",
+        "/desk/patrons/%00/",
+        "/desk/patrons/P%00X/block/",
+    ],
+)
+def test_odd_numbers_in_urls_are_never_a_500(desk, url):
+    assert desk.get(url).status_code in (200, 302, 400, 404)
+
+
+def test_odd_values_in_posts_are_never_a_500(desk, lender):
+    request = f.RequestFactory(status="returned", lender=lender)
+    assert desk.post("/desk/emails/", {"message": "²"}).status_code == 404
+    response = desk.post("/desk/requests/bulk/", {"action": "send_back", "selected": ["ILL-%00", request.number]})
+    assert response.status_code == 302 and status_of(request) == "closed"
+    data = {
+        "lender": lender.pk,
+        "delivery": "mail",
+        "step": "preview",
+        "line-TOTAL_FORMS": 2,
+        "line-INITIAL_FORMS": 2,
+        "line-0-request_id": request.pk,
+        "line-0-arrived": "on",
+        "line-1-request_id": request.pk,
+        "line-1-arrived": "on",
+        "line-0-use_restriction": "none",
+        "line-1-use_restriction": "none",
+    }
+    assert desk.post("/desk/shipments/new/", data).status_code in (200, 400)
+
+
+def test_health_tells_strangers_only_whether_all_is_well(desk):
+    from django.test import Client
+
+    assert Client().get("/health/").json() == {"ok": True}
+    assert "database" in desk.get("/health/").json()
+
+
+def test_a_debt_can_be_paid_after_closing_as_not_collected(desk, undergraduate, lender):
+    request = f.CopyRequestFactory(patron=undergraduate, status="ordered", lender=lender, page_count=10)
+    fees.record_shipment(lender=lender, actor=None, items=[fees.ArrivedItem(request=request)])
+    assert act(desk, request, "close_not_collected").status_code == 302
+    assert act(desk, request, "payment", {"amount": 490, "receipt_number": "R-77"}).status_code == 302
+    assert fees.charge_of(request).state == "paid"

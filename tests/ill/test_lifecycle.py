@@ -246,3 +246,19 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(staff_user, lender, dja
     request.refresh_from_db()
     assert request.status == "ordered"
     assert not request.messages.exists()
+
+
+@pytest.mark.django_db
+def test_when_the_next_candidate_cannot_be_ordered_the_request_waits_as_unfilled(staff_user, english):
+    express = f.FeeScheduleFactory(lender__supports_express=True).lender
+    no_express = f.FeeScheduleFactory(lender__supports_express=False).lender
+    request = f.RequestFactory(delivery_method="express")
+    services.order(request, actor=staff_user, lenders=[express, no_express], shipping_method="express")
+    services.mark_unfilled(request, actor=staff_user, note="not available")
+    request.refresh_from_db()
+    assert (request.status, request.lender) == ("unfilled", express)  # not stuck at the lender that said no
+    note = request.events.filter(action="note").get()
+    assert note.data == {"automatic_order_refused": "lender_no_express"}
+    services.order(request, actor=staff_user, shipping_method="mail")
+    request.refresh_from_db()
+    assert (request.status, request.lender) == ("ordered", no_express)

@@ -28,6 +28,7 @@ def copy(patron, **fields):
         "page_count": 10,
         "copyright_accepted": True,
         "purpose": "research",
+        "pub_year": 2019,  # a back issue; the latest-issue rule has its own tests
         **fields,
     }
     return Request(kind="copy", pickup_branch=patron.home_branch, **values)
@@ -390,3 +391,17 @@ def test_every_refusal_is_reported_at_once_and_nothing_is_saved(undergraduate):
 def test_a_past_not_needed_after_date_is_refused(undergraduate):
     request = loan(undergraduate, not_needed_after=timezone.localdate() - datetime.timedelta(days=1))
     assert refused_codes(undergraduate, request) == ["not_needed_after"]
+
+
+@time_machine.travel(datetime.datetime(2026, 11, 23, 12, tzinfo=datetime.UTC))
+def test_a_recent_article_needs_the_frequency_and_the_issue_date(undergraduate):
+    recent = {"pub_year": 2026}
+    assert refused_codes(undergraduate, copy(undergraduate, **recent)) == ["copyright_frequency"]
+    assert refused_codes(undergraduate, copy(undergraduate, periodical_frequency="monthly", **recent)) == [
+        "copyright_issue_date"
+    ]
+    assert refused_codes(
+        undergraduate,
+        copy(undergraduate, periodical_frequency="weekly", pub_year=2026, issue_date=datetime.date(2026, 11, 21)),
+    ) == ["copyright_latest_issue"]
+    assert submit(undergraduate, copy(undergraduate, pub_year=2024)).status == "submitted"  # two years back

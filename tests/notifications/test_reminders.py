@@ -122,6 +122,7 @@ def test_every_beat_schedule_names_a_registered_task():
         "due-soon",
         "overdue",
         "not-collected",
+        "no-longer-needed",
     }
     for entry in BEAT_SCHEDULE.values():
         assert entry["task"] in app.tasks
@@ -136,3 +137,18 @@ def test_worker_settings_fit_production():
     assert conf.worker_prefetch_multiplier == 1
     assert conf.task_time_limit and conf.task_soft_time_limit < conf.task_time_limit
     assert conf.accept_content == ["json"] and conf.task_serializer == "json"
+
+
+def test_requests_no_longer_needed_are_cancelled_before_ordering_only(undergraduate, lender):
+    from ill.maintenance import cancel_no_longer_needed
+
+    waiting = f.RequestFactory(patron=undergraduate, not_needed_after=DUE)
+    ordered = f.RequestFactory(patron=undergraduate, status="ordered", lender=lender, not_needed_after=DUE)
+    with at(DUE):
+        assert cancel_no_longer_needed() == 0
+    with at(DUE + datetime.timedelta(days=1)):
+        assert cancel_no_longer_needed() == 1
+    waiting.refresh_from_db()
+    ordered.refresh_from_db()
+    assert (waiting.status, ordered.status) == ("cancelled", "ordered")
+    assert DUE.isoformat() in waiting.status_note
