@@ -197,6 +197,12 @@ def charge_of(request: Request) -> Charge | None:
     return Charge.objects.filter(request=request).first()
 
 
+def campus_mail_allowed(request: Request) -> bool:
+    """Seed 004: public-expense copies from fee-offset lenders go to the lab by campus mail."""
+    lender = request.lender
+    return bool(request.is_copy and request.is_public_expense and lender and lender.is_offset_participant)
+
+
 def check_ready_for_hand_over(request: Request, *, campus_mail: bool = False) -> None:
     """Refuse a hand-over that the money rules do not allow yet (DESIGN.md §4, §5)."""
     charge = charge_of(request)
@@ -209,8 +215,7 @@ def check_ready_for_hand_over(request: Request, *, campus_mail: bool = False) ->
                 NOT_PAID, code="charge_not_paid", params={**amounts, "amount": format_yen(charge.cash_due)}
             )
     if campus_mail:
-        lender = request.lender
-        if not (request.is_copy and request.is_public_expense and lender and lender.is_offset_participant):
+        if not campus_mail_allowed(request):
             raise ServiceError(CAMPUS_MAIL_NOT_POSSIBLE, code="campus_mail_not_possible")
         if request.patron.laboratory_id is None:
             raise ServiceError(CAMPUS_MAIL_NO_LAB, code="campus_mail_no_lab")
@@ -530,6 +535,18 @@ def accept_charge(request: Request, *, actor) -> Charge:
 
         send_arrival_notice(request, event)
     return charge
+
+
+@transaction.atomic
+def take_back(request: Request, *, actor, stamps: int = 0, postal_barcode: bool = False, note: str = "") -> Request:
+    """The patron returns the book at the counter, with what pays for sending it back."""
+    from ill import services as ill_services
+
+    if stamps:
+        record_return_postage(request, method=Payment.Method.STAMPS, amount=stamps, actor=actor)
+    if postal_barcode:
+        record_return_postage(request, method=Payment.Method.POSTAL_BARCODE, actor=actor)
+    return ill_services.return_by_patron(request, actor=actor, note=note)
 
 
 RETURN_POSTAGE_NOT_A_LOAN = _("Return postage is only for loans.")

@@ -195,16 +195,15 @@ def _do_payment(item, form, user):
     )
 
 
-@transaction.atomic
 def _do_return(item, form, user):
-    from fees.models import Payment
-
     data = form.cleaned_data
-    if data.get("stamps_amount"):
-        fees.record_return_postage(item, method=Payment.Method.STAMPS, amount=data["stamps_amount"], actor=user)
-    if data.get("postal_barcode"):
-        fees.record_return_postage(item, method=Payment.Method.POSTAL_BARCODE, actor=user)
-    services.return_by_patron(item, actor=user, note=data.get("note", ""))
+    fees.take_back(
+        item,
+        actor=user,
+        stamps=data.get("stamps_amount") or 0,
+        postal_barcode=data.get("postal_barcode", False),
+        note=data.get("note", ""),
+    )
 
 
 def _open_extension_of(item):

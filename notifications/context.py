@@ -8,6 +8,7 @@ restriction — or, for public-expense copies, that they go to the laboratory by
 from django.conf import settings
 
 from fees.models import Charge
+from fees.services import campus_mail_allowed
 from ill.models import Request
 
 
@@ -37,13 +38,7 @@ def request_context(request: Request, *, event=None) -> dict:
     charge = Charge.objects.filter(request=request).first()
     cash_due = charge.cash_due if charge is not None and charge.state == Charge.State.DUE else 0
     stamps = charge.return_postage if charge is not None and charge.payment_class == Charge.PaymentClass.PRIVATE else 0
-    campus_mail = bool(
-        request.is_copy
-        and request.is_public_expense
-        and request.lender
-        and request.lender.is_offset_participant
-        and request.patron.laboratory_id
-    )
+    campus_mail = campus_mail_allowed(request) and request.patron.laboratory_id is not None
     return {
         "request": request,
         "patron": request.patron,
