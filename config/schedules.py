@@ -5,9 +5,9 @@ from celery.schedules import crontab
 BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "notifications.tasks.sweep_outbox_task", "schedule": 60.0},
     "budget-monitors": {"task": "fees.tasks.monitor_budgets_task", "schedule": crontab(minute="*/15")},
-    "staff-digest": {"task": "notifications.tasks.staff_digest_task", "schedule": crontab(hour=8, minute=0)},
-    "due-soon": {"task": "notifications.tasks.due_soon_task", "schedule": crontab(hour=9, minute=0)},
-    "overdue": {"task": "notifications.tasks.overdue_task", "schedule": crontab(hour=9, minute=5)},
-    "not-collected": {"task": "notifications.tasks.not_collected_task", "schedule": crontab(hour=9, minute=10)},
+    "staff-digest": {"task": "ill.tasks.staff_digest_task", "schedule": crontab(hour=8, minute=0)},
+    "due-soon": {"task": "ill.tasks.due_soon_task", "schedule": crontab(hour=9, minute=0)},
+    "overdue": {"task": "ill.tasks.overdue_task", "schedule": crontab(hour=9, minute=5)},
+    "not-collected": {"task": "ill.tasks.not_collected_task", "schedule": crontab(hour=9, minute=10)},
     "no-longer-needed": {"task": "ill.tasks.cancel_no_longer_needed_task", "schedule": crontab(hour=7, minute=0)},
 }

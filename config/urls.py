@@ -3,14 +3,13 @@ from django.http import JsonResponse
 from django.urls import include, path
 from django.views.decorators.cache import never_cache
 
-from ill import views as ill_views
+from ill.views import patron as ill_views
+from notifications.health import report
 
 
 @never_cache
 def health(request):
     """For load balancers and monitoring: 200 when the database, broker and outbox are fine."""
-    from notifications.health import report
-
     staff = request.user.is_authenticated and request.user.has_perm("ill.work_desk")
     result = report(check_workers=staff and request.GET.get("workers") == "1")
     body = result if staff else {"ok": result["ok"]}  # no hosts, worker names or errors for strangers

@@ -4,6 +4,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
+from core.text import format_yen
 from fees import calculator, support
 from fees.labels import line_label
 from fees.models import (
@@ -17,8 +18,7 @@ from fees.models import (
     Shipment,
     SupportBudget,
 )
-from fees.services import schedule_for
-from ill.utils import format_yen
+from fees.schedules import schedule_for
 
 # Seed 004 example 2: two items, 7 pages of which 2 in colour (3 mono; 2 mono + 2 colour), by mail.
 SEED_EXAMPLE_2 = [

@@ -6,9 +6,10 @@ from django.db.models import Q
 from django.urls import reverse
 
 from fees import support
+from fees.budgets import budget_position
 from fees.models import BudgetCode, current_fiscal_year
-from fees.services import budget_position
-from notifications.services import notify_admins
+from notifications.services import notify_users
+from patrons.selectors import admin_recipients
 
 
 def _admin_url(name: str, *args) -> str:
@@ -23,8 +24,10 @@ def check_support_budget() -> str | None:
     if level is None:
         return None
     spent = support.spent(budget)
-    notify_admins(
-        "budget_alert",
+    notify_users(
+        admin_recipients(),
+        template="fees/email",
+        kind="budget_alert",
         key=f"budget:support:{budget.pk}:{level}",
         context={
             "scope": "support",
@@ -54,8 +57,10 @@ def check_budget_codes() -> list[tuple[str, str]]:
         level = "closed" if position.left <= 0 else "80" if used * 100 >= code.limit * 80 else None
         if level is None:
             continue
-        sent = notify_admins(
-            "budget_alert",
+        sent = notify_users(
+            admin_recipients(),
+            template="fees/email",
+            kind="budget_alert",
             key=f"budget:code:{code.pk}:{level}",
             context={
                 "scope": "code",

@@ -15,6 +15,25 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class ExpenseType(models.TextChoices):
+    """Who pays for a request (DESIGN.md §2): a budget code, a research grant, or the patron."""
+
+    PUBLIC = "public", _("Public expense (budget code)")
+    GRANT = "grant", _("Research grant (KAKENHI)")
+    PRIVATE = "private", _("Private expense")
+
+
+PUBLIC_EXPENSES = (ExpenseType.PUBLIC, ExpenseType.GRANT)
+
+
+class Delivery(models.TextChoices):
+    """How a lender sends (and a patron wishes to receive) an item; each is priced differently (§5)."""
+
+    MAIL = "mail", _("Ordinary mail")
+    EXPRESS = "express", _("Express mail")
+    FAX = "fax", _("FAX / electronic delivery")
+
+
 def fiscal_year_of(day: datetime.date) -> int:
     """Japanese fiscal years run April–March: 2026-03-31 is FY2025, 2026-04-01 is FY2026."""
     return day.year if day.month >= 4 else day.year - 1
@@ -227,8 +246,8 @@ class Shipment(models.Model):
     delivery_method = models.CharField(
         _("delivery"),
         max_length=10,
-        choices=[("mail", _("Ordinary mail")), ("express", _("Express mail")), ("fax", _("FAX / electronic delivery"))],
-        default="mail",
+        choices=Delivery.choices,
+        default=Delivery.MAIL,
     )
     lender_invoice = models.CharField(_("lender's invoice number"), max_length=100, blank=True)
     total = models.PositiveIntegerField(_("total (yen)"))
@@ -380,3 +399,46 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.amount}"
+
+
+class SupportUse(models.Model):
+    """One request paid by the student support budget (DESIGN.md §6): it counts against the
+    per-student cap while it stands, holds its estimate from ordering to arrival, then its charge.
+    Its state moves only through `fees.states.SUPPORT`."""
+
+    class State(models.TextChoices):
+        LINKED = "linked", _("Linked (counts against the per-student cap)")
+        RESERVED = "reserved", _("Estimate held (ordered)")
+        CHARGED = "charged", _("Charged")
+        RELEASED = "released", _("Released")
+
+    budget = models.ForeignKey(SupportBudget, on_delete=models.PROTECT, related_name="uses")
+    request = models.OneToOneField("ill.Request", on_delete=models.PROTECT, related_name="support_use")
+    patron = models.ForeignKey("patrons.Patron", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.LINKED)
+    amount = models.PositiveIntegerField(
+        _("amount (yen)"), default=0, help_text=_("The estimate held while ordered; the charge once it arrived.")
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("use of the student support budget")
+        verbose_name_plural = _("uses of the student support budget")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["linked", "reserved", "charged", "released"]), name="support_use_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["reserved", "charged"]) | Q(amount=0), name="support_use_amount_only_when_held"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["budget", "state"], name="support_use_budget_state"),
+            models.Index(fields=["budget", "patron", "state"], name="support_use_patron"),
+        ]
+
+    def __str__(self):
+        return f"{self.budget} {self.request_id} {self.state}"

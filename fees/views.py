@@ -8,10 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from core.text import int_param
 from fees.models import Charge, current_fiscal_year
 from fees.selectors import charges_detail, charges_summary
-from ill.permissions import desk_required
-from ill.utils import int_param
+from patrons.permissions import desk_required
 
 CLASS_LABELS = dict(Charge.PaymentClass.choices)
 

@@ -1,80 +1,13 @@
-"""The staff queue's filters (django-filter) and the counter's worklists."""
-
-import datetime
+"""The staff queue's filters (django-filter)."""
 
 import django_filters
-from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ill import identifiers
-from ill.models import ExtensionRequest, LendingInstitution, Request
+from ill.models import LendingInstitution, Request
+from ill.worklists import WORKLISTS, needs_attention_q, worklist_q
 from patrons.models import Branch
-
-S = Request.Status
-
-
-def open_extension():
-    return Exists(ExtensionRequest.objects.filter(request=OuterRef("pk"), state__in=ExtensionRequest.OPEN_STATES))
-
-
-def worklist_q(name: str, today: datetime.date | None = None) -> Q:
-    """The requests of one counter worklist (DESIGN.md §4), as a filter."""
-    today = today or timezone.localdate()
-    now = timezone.now()
-    if name == "review":
-        return Q(status=S.SUBMITTED, reviewed_at__isnull=True)
-    if name == "order":
-        return Q(status=S.SUBMITTED, reviewed_at__isnull=False)
-    if name == "unfilled":
-        return Q(status=S.UNFILLED)
-    if name == "ordered":
-        return Q(status=S.ORDERED)
-    if name == "not_notified":
-        return Q(status=S.ARRIVED, notified_at__isnull=True)
-    if name == "pickup":
-        return Q(status=S.ARRIVED, notified_at__isnull=False)
-    if name == "not_collected":
-        return Q(status=S.ARRIVED, arrived_at__lt=now - datetime.timedelta(days=settings.ILL_NOT_COLLECTED_DAYS))
-    if name == "due_soon":
-        return Q(
-            status=S.ON_LOAN,
-            due_date__gte=today,
-            due_date__lte=today + datetime.timedelta(days=settings.ILL_DUE_SOON_DAYS),
-        )
-    if name == "overdue":
-        return Q(status=S.ON_LOAN, due_date__lt=today)
-    if name == "send_back":
-        return Q(status=S.RETURNED)
-    if name == "extensions":
-        return Q(
-            Exists(ExtensionRequest.objects.filter(request=OuterRef("pk"), state__in=ExtensionRequest.OPEN_STATES))
-        )
-    raise KeyError(name)
-
-
-WORKLISTS = [
-    ("review", _("To review")),
-    ("order", _("Checked, to order")),
-    ("unfilled", _("Unfilled: next lender or close")),
-    ("ordered", _("Ordered, waiting for the lender")),
-    ("not_notified", _("Arrived, patron not yet told")),
-    ("pickup", _("Waiting for pick-up")),
-    ("not_collected", _("Not collected")),
-    ("due_soon", _("On loan, due soon")),
-    ("overdue", _("Overdue")),
-    ("send_back", _("Returned, to send back")),
-    ("extensions", _("Extension requests")),
-]
-ATTENTION = ("unfilled", "not_notified", "not_collected", "overdue", "extensions")
-
-
-def needs_attention_q() -> Q:
-    q = Q()
-    for name in ATTENTION:
-        q |= worklist_q(name)
-    return q
 
 
 class RequestFilter(django_filters.FilterSet):

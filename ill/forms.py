@@ -10,8 +10,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fees.selectors import budget_codes_for, budget_positions
-from ill import identifiers
+from core.text import format_yen
+from fees.budgets import budget_codes_for, budget_positions
+from ill import identifiers, rules
 from ill.models import Request
 from patrons.models import Branch
 
@@ -75,8 +76,6 @@ COPY_MATERIALS = [
 
 def _budget_label(code, position) -> str:
     """The code, its name and what is left on it, so the patron can choose."""
-    from ill.utils import format_yen
-
     left = position.left if position is not None else None
     if left is None:
         return f"{code.code} {code.name}"
@@ -177,8 +176,8 @@ class RequestForm(forms.ModelForm):
             code = data.get("budget_code")
             if code is None:
                 self.add_error("budget_code", _("Choose the budget code to charge for public or grant expense."))
-            elif expense == Request.ExpenseType.GRANT and code.kind != "grant":
-                self.add_error("budget_code", _("This code is not a research grant; choose public expense."))
+            elif rules.grant_code_mismatch(expense, code):
+                self.add_error("budget_code", rules.BUDGET_NOT_A_GRANT % {"code": code.code})
         else:
             data["budget_code"] = None
         return data
@@ -322,17 +321,14 @@ class CopyRequestForm(RequestForm):
         total = data.get("work_total_pages")
         if total is not None and pages is not None and pages > total:
             self.add_error("work_total_pages", _("The work cannot have fewer pages than you want copied."))
-        old = bool(data.get("pub_year")) and data["pub_year"] <= timezone.localdate().year - 2
-        frequency = data.get("periodical_frequency")
-        if data.get("material_type") == Request.MaterialType.ARTICLE and not old:
-            if frequency in (None, "", Request.Frequency.NOT_PERIODICAL):
-                self.add_error("periodical_frequency", _("Say how often the journal appears (copyright law)."))
-            elif not data.get("issue_date"):
-                self.add_error(
-                    "issue_date", _("Give the date of the issue, so that we can check it is not the latest.")
-                )
-        elif frequency not in (None, "", Request.Frequency.NOT_PERIODICAL) and not data.get("issue_date") and not old:
-            self.add_error("issue_date", _("Give the date of the issue, so that we can check it is not the latest."))
+        material, frequency = data.get("material_type"), data.get("periodical_frequency")
+        missing = rules.missing_issue_facts(material, frequency, data.get("issue_date"), data.get("pub_year"))
+        if missing == "periodical_frequency":
+            self.add_error("periodical_frequency", rules.FREQUENCY_NEEDED)
+        elif missing == "issue_date":
+            self.add_error("issue_date", rules.ISSUE_DATE_NEEDED)
+        if material and rules.needs_total_pages(material, frequency, total) and "work_total_pages" not in self.errors:
+            self.add_error("work_total_pages", rules.TOTAL_PAGES_NEEDED)
         return data
 
     def build(self) -> Request:

@@ -6,8 +6,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.text import format_yen
+from fees import charges
 from ill.models import LenderCandidate, LendingInstitution, Request
-from ill.utils import format_yen
 
 
 class ActionSubmit(Submit):
@@ -59,10 +60,17 @@ class OrderForm(ActionForm):
         help_text=_("Needed for public expense when the lender has no fee schedule; otherwise computed."),
     )
     patron_accepted = forms.BooleanField(label=_("The patron accepted an estimate above their maximum"), required=False)
+    patron_pays = forms.BooleanField(
+        label=_("The patron pays: the lender does not qualify for the student support budget"),
+        required=False,
+        help_text=_("Only for a request paid by the student support budget, ordered from another kind of lender."),
+    )
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def setup(self):
         request_obj = self.request_obj
+        if request_obj.support_budget_id is None:
+            del self.fields["patron_pays"]
         self.fields["shipping_method"].initial = request_obj.delivery_method
         taken = request_obj.candidates.count() if request_obj.status == Request.Status.UNFILLED else 0
         free = LenderCandidate.MAX_CANDIDATES - taken
@@ -160,21 +168,17 @@ class ReturnForm(ActionForm):
     note = forms.CharField(label=_("Note"), required=False)
 
     def setup(self):
-        from fees.models import Charge
-
         r = self.request_obj
-        charge = Charge.objects.filter(request=r).first()
-        if r.is_public_expense:
-            del self.fields["stamps_amount"]
-        else:
+        charge = charges.charge_of(r)
+        brings = charges.return_postage_due(r, charge)
+        if brings != "barcode":
             del self.fields["postal_barcode"]
-            if charge is not None and charge.return_postage:
-                self.fields["stamps_amount"].initial = None
-                self.fields["stamps_amount"].help_text = _("Expected: %(amount)s in stamps.") % {
-                    "amount": format_yen(charge.return_postage)
-                }
-            else:
-                del self.fields["stamps_amount"]
+        if brings != "stamps":
+            del self.fields["stamps_amount"]
+        elif charge is not None and charge.return_postage:
+            self.fields["stamps_amount"].help_text = _("Expected: %(amount)s in stamps.") % {
+                "amount": format_yen(charge.return_postage)
+            }
 
 
 class PaymentForm(ActionForm):

@@ -5,8 +5,8 @@ import datetime
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ServiceError
 from ill import services
-from ill.errors import ServiceError
 from ill.models import Request
 
 NO_LONGER_NEEDED = _(
@@ -14,19 +14,31 @@ NO_LONGER_NEEDED = _(
 )
 
 
-def cancel_no_longer_needed(today: datetime.date | None = None) -> int:
-    """Requests still waiting to be ordered after the patron's 'not needed after' date are
-    cancelled (the form promises it). Ordered ones cannot be cancelled: the lender has them."""
+def close_no_longer_needed(today: datetime.date | None = None) -> dict:
+    """Requests past the patron's 'not needed after' date are not ordered any more (the form
+    promises it): those still waiting to be ordered are cancelled, unfilled ones closed as no
+    longer needed; each patron is told. Ordered ones are with a lender: their arrival is recorded."""
     today = today or timezone.localdate()
-    cancelled = 0
-    for request in Request.objects.filter(status=Request.Status.SUBMITTED, not_needed_after__lt=today).select_related(
-        "patron"
-    ):
-        with translation.override(request.patron.preferred_language):
-            reason = str(NO_LONGER_NEEDED % {"date": request.not_needed_after.isoformat()})
+    done = {"cancelled": 0, "closed": 0}
+    waiting = Request.objects.filter(
+        status__in=[Request.Status.SUBMITTED, Request.Status.UNFILLED], not_needed_after__lt=today
+    ).select_related("patron")
+    for request in waiting.iterator(chunk_size=200):
         try:
-            services.cancel(request, actor=None, reason=reason)
-            cancelled += 1
+            if request.status == Request.Status.SUBMITTED:
+                with translation.override(request.patron.preferred_language):
+                    reason = str(NO_LONGER_NEEDED % {"date": request.not_needed_after.isoformat()})
+                services.cancel(request, actor=None, reason=reason)
+                done["cancelled"] += 1
+            else:
+                with translation.override(request.patron.preferred_language):
+                    services.close_not_needed(request, actor=None)
+                done["closed"] += 1
         except ServiceError:  # ordered meanwhile
             continue
-    return cancelled
+    return done
+
+
+# The name the beat schedule and earlier callers know.
+def cancel_no_longer_needed(today: datetime.date | None = None) -> int:
+    return sum(close_no_longer_needed(today).values())

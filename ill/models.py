@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ill.utils import localized
+from core.text import localized
+from fees.models import PUBLIC_EXPENSES, Delivery, ExpenseType
 
 
 class LendingInstitution(models.Model):
@@ -82,6 +83,11 @@ class LendingInstitution(models.Model):
     @property
     def is_domestic(self) -> bool:
         return self.kind != self.Kind.OVERSEAS
+
+    @property
+    def qualifies_for_support(self) -> bool:
+        """DESIGN.md §6: only orders from these lenders are paid by the student support budget."""
+        return self.kind in self.SUPPORT_ELIGIBLE_KINDS
 
 
 class LocalHolding(models.Model):
@@ -203,10 +209,7 @@ class Request(models.Model):
         B5 = "B5", "B5"
         B4 = "B4", "B4"
 
-    class Delivery(models.TextChoices):
-        MAIL = "mail", _("Ordinary mail")
-        EXPRESS = "express", _("Express mail")
-        FAX = "fax", _("FAX / electronic delivery")
+    Delivery = Delivery
 
     class Purpose(models.TextChoices):
         RESEARCH = "research", _("Research")
@@ -223,10 +226,7 @@ class Request(models.Model):
         BIMONTHLY = "bimonthly", _("Every two months")
         QUARTERLY_OR_LESS = "quarterly", _("Quarterly or less often")
 
-    class ExpenseType(models.TextChoices):
-        PUBLIC = "public", _("Public expense (budget code)")
-        GRANT = "grant", _("Research grant (KAKENHI)")
-        PRIVATE = "private", _("Private expense")
+    ExpenseType = ExpenseType
 
     class Scope(models.TextChoices):
         DOMESTIC = "domestic", _("Japan only")
@@ -259,6 +259,7 @@ class Request(models.Model):
         SENT_BACK = "sent_back", _("Returned to the lender")
         NOT_COLLECTED = "not_collected", _("Not collected")
         UNFILLED = "unfilled", _("No lender could supply it")
+        NOT_NEEDED = "not_needed", _("No longer needed by the patron")
 
     number = models.CharField(_("request number"), max_length=20, unique=True, editable=False)
     patron = models.ForeignKey(
@@ -446,11 +447,12 @@ class Request(models.Model):
 
     @property
     def is_public_expense(self) -> bool:
-        return self.expense_type in (self.ExpenseType.PUBLIC, self.ExpenseType.GRANT)
+        return self.expense_type in PUBLIC_EXPENSES
 
     @property
     def is_overdue(self) -> bool:
-        """Overdue is derived from the due date, never stored (DESIGN.md §4)."""
+        """Overdue is derived from the due date, never stored (DESIGN.md §4); `ill.selectors.overdue_q`
+        is the same rule as a query."""
         return self.status == self.Status.ON_LOAN and self.due_date is not None and self.due_date < timezone.localdate()
 
 
@@ -530,8 +532,6 @@ class ExtensionRequest(models.Model):
         FORWARDED = "forwarded", _("Forwarded to the lender")
         GRANTED = "granted", _("Granted")
         REFUSED = "refused", _("Refused")
-
-    OPEN_STATES = (State.REQUESTED, State.FORWARDED)
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="extensions")
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.REQUESTED)

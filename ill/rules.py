@@ -14,19 +14,18 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ill import selectors
-from ill.errors import ServiceError
+from core.errors import ServiceError
+from core.text import format_yen
+from fees import budgets
+from fees.models import BudgetCode, current_fiscal_year
+from ill import estimates, lifecycle, selectors
 from ill.models import LocalHolding, LocalHoldingIdentifier, Request
 
 S = Request.Status
 PASS, WARN, REFUSE = "pass", "warn", "refuse"
-
-# Earlier requests that do not count against asking again (§3.2): they never brought the item.
-FAILED_STATES = (S.REJECTED, S.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -121,9 +120,7 @@ DUPLICATE_COPY_REFUSED = _(
 def _earlier_same_book(request: Request):
     """An earlier loan request of this patron for the same book: same ISBN or NCID when both have
     one, otherwise the same title, author and edition (compared after normalising)."""
-    earlier = Request.objects.filter(patron=request.patron, kind=Request.Kind.LOAN).exclude(
-        Q(status__in=FAILED_STATES) | Q(close_reason=Request.CloseReason.UNFILLED)
-    )
+    earlier = Request.objects.filter(patron=request.patron, kind=Request.Kind.LOAN).exclude(lifecycle.failed_q())
     if request.pk:
         earlier = earlier.exclude(pk=request.pk)
     key = (normalise_text(request.title), normalise_text(request.author), normalise_text(request.edition))
@@ -142,9 +139,7 @@ def _earlier_same_book(request: Request):
 
 
 def _earlier_same_article(request: Request):
-    earlier = Request.objects.filter(patron=request.patron, kind=Request.Kind.COPY).exclude(
-        Q(status__in=FAILED_STATES) | Q(close_reason=Request.CloseReason.UNFILLED)
-    )
+    earlier = Request.objects.filter(patron=request.patron, kind=Request.Kind.COPY).exclude(lifecycle.failed_q())
     if request.pk:
         earlier = earlier.exclude(pk=request.pk)
     if request.doi:
@@ -294,11 +289,40 @@ FREQUENCY_NEEDED = _(
     "Say how often the journal appears (weekly, monthly, …), so that we can check the issue is not the latest one."
 )
 ISSUE_DATE_NEEDED = _("Give the date of the issue, so that we can check it is not the latest one.")
+TOTAL_PAGES_NEEDED = _(
+    "Give the total number of pages of the book, so that we can check you ask for less than half of it "
+    "(copyright law). If you do not know it, ask at the counter."
+)
 
 
-def _clearly_old(request: Request) -> bool:
+def cannot_be_latest(pub_year: int | None) -> bool:
     """An issue from two calendar years ago or earlier cannot be the latest of a periodical."""
-    return bool(request.pub_year) and request.pub_year <= _today().year - 2
+    return bool(pub_year) and pub_year <= _today().year - 2
+
+
+def missing_issue_facts(material_type: str, frequency: str, issue_date, pub_year) -> str | None:
+    """What the latest-issue rule still needs to be told, as a field name ("periodical_frequency" or
+    "issue_date"), or None. The form asks for it and `copyright_rule` refuses without it."""
+    if cannot_be_latest(pub_year):
+        return None
+    periodical = frequency not in (None, "", Request.Frequency.NOT_PERIODICAL)
+    if material_type == Request.MaterialType.ARTICLE and not periodical:
+        return "periodical_frequency"
+    if (periodical or material_type == Request.MaterialType.ARTICLE) and issue_date is None:
+        return "issue_date"
+    return None
+
+
+def is_periodical_part(material_type: str, frequency: str) -> bool:
+    """A part of a periodical (an article): exempt from the half rule once the issue is not the latest."""
+    return (
+        frequency not in (None, "", Request.Frequency.NOT_PERIODICAL) or material_type == Request.MaterialType.ARTICLE
+    )
+
+
+def needs_total_pages(material_type: str, frequency: str, total_pages) -> bool:
+    """A copy from a book (not a periodical part) needs the work's total pages for the half rule."""
+    return not is_periodical_part(material_type, frequency) and not total_pages
 
 
 FREQUENCY_PERIOD = {
@@ -332,12 +356,14 @@ def copyright_rule(request: Request, overrides: dict) -> RuleResult:
         return RuleResult("copyright_purpose", COPYRIGHT_LABEL, REFUSE, PURPOSE_REFUSED)
     if not request.copyright_accepted:
         return RuleResult("copyright_accept", COPYRIGHT_LABEL, REFUSE, ACCEPT_REFUSED)
-    if request.material_type == Request.MaterialType.ARTICLE and not _clearly_old(request):
-        # Whether the issue is the latest can only be told from its frequency and date.
-        if request.periodical_frequency == Request.Frequency.NOT_PERIODICAL:
-            return RuleResult("copyright_frequency", COPYRIGHT_LABEL, REFUSE, FREQUENCY_NEEDED)
-        if request.issue_date is None:
-            return RuleResult("copyright_issue_date", COPYRIGHT_LABEL, REFUSE, ISSUE_DATE_NEEDED)
+    # Whether the issue is the latest can only be told from its frequency and date.
+    missing = missing_issue_facts(
+        request.material_type, request.periodical_frequency, request.issue_date, request.pub_year
+    )
+    if missing == "periodical_frequency":
+        return RuleResult("copyright_frequency", COPYRIGHT_LABEL, REFUSE, FREQUENCY_NEEDED)
+    if missing == "issue_date":
+        return RuleResult("copyright_issue_date", COPYRIGHT_LABEL, REFUSE, ISSUE_DATE_NEEDED)
     first_day = copyable_from(request.periodical_frequency, request.issue_date)
     latest = first_day is not None and _today() < first_day
     if latest:
@@ -347,13 +373,18 @@ def copyright_rule(request: Request, overrides: dict) -> RuleResult:
             REFUSE,
             LATEST_ISSUE_REFUSED % {"date": request.issue_date.isoformat(), "from": first_day.isoformat()},
         )
-    is_periodical_article = request.periodical_frequency != Request.Frequency.NOT_PERIODICAL or (
-        request.material_type == Request.MaterialType.ARTICLE
-    )
     # 「資料の半分以上」: 50 of 100 pages is refused, 49 allowed. A single article in a periodical
-    # issue that is no longer the latest is exempt.
+    # issue that is no longer the latest is exempt. Without the work's total pages the rule cannot
+    # be checked: the patron gives it, or staff check and override with a reason.
+    if needs_total_pages(request.material_type, request.periodical_frequency, request.work_total_pages):
+        return RuleResult("copyright_total_pages", COPYRIGHT_LABEL, REFUSE, TOTAL_PAGES_NEEDED)
     total, pages = request.work_total_pages, request.page_count
-    if total and pages is not None and not is_periodical_article and pages * 2 >= total:
+    if (
+        total
+        and pages is not None
+        and not is_periodical_part(request.material_type, request.periodical_frequency)
+        and pages * 2 >= total
+    ):
         limit = (total + 1) // 2
         return RuleResult(
             "copyright_half", COPYRIGHT_LABEL, REFUSE, HALF_REFUSED % {"pages": pages, "total": total, "limit": limit}
@@ -375,27 +406,31 @@ BUDGET_LEFT = _(
 )
 
 
-def budget(request: Request, overrides: dict) -> RuleResult:
-    from fees import estimates
-    from fees.models import current_fiscal_year
-    from fees.selectors import budget_codes_for
-    from fees.services import budget_position
-    from ill.utils import format_yen
+BUDGET_NOT_A_GRANT = _("Budget code %(code)s is not a research grant; choose public expense, or a grant code.")
 
+
+def grant_code_mismatch(expense_type: str, budget_code: BudgetCode | None) -> bool:
+    """Research-grant expense must be charged to a grant code (DESIGN.md §2)."""
+    return expense_type == Request.ExpenseType.GRANT and budget_code is not None and budget_code.kind != "grant"
+
+
+def budget(request: Request, overrides: dict) -> RuleResult:
     code = "budget_code"
     if not request.is_public_expense:
         return _ok(code, BUDGET_LABEL)
     if request.budget_code_id is None:
         return RuleResult("budget_missing", BUDGET_LABEL, REFUSE, BUDGET_MISSING)
     budget_code = request.budget_code
-    if not budget_codes_for(request.patron).filter(pk=budget_code.pk).exists():
+    if grant_code_mismatch(request.expense_type, budget_code):
+        return RuleResult("budget_not_grant", BUDGET_LABEL, REFUSE, BUDGET_NOT_A_GRANT % {"code": budget_code.code})
+    if not budgets.may_charge(request.patron, budget_code):
         return RuleResult(
             "budget_not_open",
             BUDGET_LABEL,
             REFUSE,
             BUDGET_NOT_OPEN % {"code": budget_code.code, "year": current_fiscal_year()},
         )
-    left = budget_position(budget_code).left
+    left = budgets.budget_position(budget_code).left
     if left is not None:
         low = estimates.estimate(request).low
         if low is not None and low > left:

@@ -1,12 +1,16 @@
 """Reads: what patrons and staff see of requests."""
 
+import datetime
+
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.text import format_yen
 from ill import lifecycle
-from ill.models import Request
+from ill.models import ExtensionRequest, Request
+from ill.states import OPEN_EXTENSION_STATES
 
 S = Request.Status
 
@@ -72,18 +76,31 @@ def loan_limit() -> int:
 
 
 def overdue_q(today=None) -> Q:
+    """The one definition of overdue, as a query (`Request.is_overdue` is the same rule on one row):
+    on loan past the due date. Derived from the date, never stored (DESIGN.md §4)."""
     today = today or timezone.localdate()
     return Q(status=S.ON_LOAN, due_date__lt=today)
 
 
-def desk_counts(branch=None) -> dict:
-    """The number of requests in each counter worklist, in one query."""
-    from ill.filters import WORKLISTS, worklist_q
+def due_soon_q(today=None) -> Q:
+    """On loan and due within the next ILL_DUE_SOON_DAYS days (today included)."""
+    today = today or timezone.localdate()
+    horizon = today + datetime.timedelta(days=settings.ILL_DUE_SOON_DAYS)
+    return Q(status=S.ON_LOAN, due_date__gte=today, due_date__lte=horizon)
 
-    qs = Request.objects.all()
-    if branch is not None:
-        qs = qs.filter(pickup_branch=branch)
-    return qs.aggregate(**{name: Count("pk", filter=worklist_q(name)) for name, _label in WORKLISTS})
+
+def open_extensions():
+    """The one definition of an open extension request: the lender may still answer it."""
+    return ExtensionRequest.objects.filter(state__in=OPEN_EXTENSION_STATES)
+
+
+def has_open_extension() -> Exists:
+    """For a query of requests: whether each has an open extension request."""
+    return Exists(open_extensions().filter(request=OuterRef("pk")))
+
+
+def open_extension_of(request: Request) -> ExtensionRequest | None:
+    return open_extensions().filter(request=request).first()
 
 
 EVENT_LABELS = {
@@ -102,8 +119,6 @@ EVENT_LABELS = {
 
 def event_label(event) -> str:
     """What a history line says, in the reader's language (notes stay in the writer's)."""
-    from ill.utils import format_yen
-
     if event.is_transition:
         return Request.Status(event.to_status).label if event.to_status in Request.Status.values else event.to_status
     label = EVENT_LABELS.get(event.action)

@@ -1,9 +1,7 @@
 from django.urls import path
 
-from ill import (
-    converters,  # noqa: F401  (registers <reqno:…>)
-    views,
-)
+from ill import converters  # noqa: F401  (registers <reqno:…>)
+from ill.views import patron as views
 
 app_name = "patron"
 urlpatterns = [

@@ -1,5 +1,9 @@
-"""Health of the moving parts: database, broker, workers, and the outbox."""
+"""Health of the moving parts that deliver the outbox: database, broker, workers, and the outbox itself.
 
+The Celery app is the current one (`config.celery_app` sets it up at start), so this module needs no
+import from `config`, which sits above every app."""
+
+from celery import current_app as app
 from django.conf import settings
 from django.db import connection
 from django.db.models import Min
@@ -18,8 +22,6 @@ def database() -> dict:
 
 
 def broker(timeout: float = 2.0) -> dict:
-    from config.celery_app import app
-
     if app.conf.task_always_eager:
         return {"ok": True, "eager": True}
     try:
@@ -31,8 +33,6 @@ def broker(timeout: float = 2.0) -> dict:
 
 
 def workers(timeout: float = 1.5) -> dict:
-    from config.celery_app import app
-
     if app.conf.task_always_eager:
         return {"ok": True, "eager": True, "names": []}
     try:

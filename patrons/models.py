@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ill.utils import localized
+from core.text import localized
 
 
 class Branch(models.Model):

@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from ill.errors import ServiceError
+from core.errors import ServiceError
 from patrons.models import Patron
 
 BLOCK_NEEDS_REASON = _("Give the reason for the block; the patron sees it.")

@@ -118,7 +118,7 @@ def faculty(branch, lab):
 def staff_user(db):
     from django.contrib.auth.models import Group
 
-    from ill.roles import CIRCULATION_STAFF, ensure_roles
+    from patrons.roles import CIRCULATION_STAFF, ensure_roles
 
     ensure_roles()
     user = f.UserFactory(username="desk", is_staff=True)

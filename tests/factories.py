@@ -21,6 +21,7 @@ from fees.models import (
     Payment,
     Shipment,
     SupportBudget,
+    SupportUse,
     current_fiscal_year,
 )
 from ill.models import (
@@ -177,6 +178,14 @@ class RequestFactory(factory.django.DjangoModelFactory):
     pickup_branch = factory.SelfAttribute("patron.home_branch")
     reject_reason = factory.LazyAttribute(lambda o: "rare" if o.status == Request.Status.REJECTED else "")
 
+    @factory.post_generation
+    def support_use(obj, create, extracted, **kwargs):
+        """As submission does: a request linked to the support budget has its use recorded."""
+        if create and obj.support_budget_id is not None:
+            SupportUse.objects.get_or_create(
+                request=obj, defaults={"budget_id": obj.support_budget_id, "patron_id": obj.patron_id}
+            )
+
 
 class CopyRequestFactory(RequestFactory):
     kind = Request.Kind.COPY
@@ -249,6 +258,12 @@ class ShipmentFactory(factory.django.DjangoModelFactory):
 class ChargeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Charge
+
+    @factory.post_generation
+    def support_use(obj, create, extracted, **kwargs):
+        """As the arrival service does: a support charge is what the support budget spent."""
+        if create and obj.payment_class == Charge.PaymentClass.SUPPORT:
+            SupportUse.objects.filter(request=obj.request).update(state=SupportUse.State.CHARGED, amount=obj.total)
 
     request = factory.SubFactory(RequestFactory, status=Request.Status.ARRIVED)
     payment_class = Charge.PaymentClass.PRIVATE

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "axes",
+    "core",
     "ill",
     "patrons",
     "fees",

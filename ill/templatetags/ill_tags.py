@@ -1,6 +1,9 @@
 from django import template
 
-from ill.utils import format_yen
+from core.templatetags import money
+from fees.labels import line_label
+from ill import selectors
+from ill.models import Request
 
 register = template.Library()
 
@@ -18,12 +21,7 @@ STATUS_STYLES = {
 }
 
 
-@register.filter
-def yen(amount):
-    """`¥1,400` in English, `1,400円` in Japanese."""
-    if amount in (None, ""):
-        return ""
-    return format_yen(int(amount))
+register.filter("yen", money.yen)
 
 
 @register.filter
@@ -47,9 +45,7 @@ def query_with(context, **changes):
 @register.filter
 def patron_status(request_obj):
     """The few plain-language states a patron understands."""
-    from ill.selectors import patron_stage
-
-    return patron_stage(request_obj)[1]
+    return selectors.patron_stage(request_obj)[1]
 
 
 @register.filter
@@ -60,8 +56,6 @@ def dict_get(mapping, key):
 @register.filter
 def status_label(value):
     """The translated name of a request status value."""
-    from ill.models import Request
-
     try:
         return Request.Status(value).label
     except ValueError:
@@ -70,16 +64,12 @@ def status_label(value):
 
 @register.filter
 def charge_line_label(code):
-    from fees.labels import line_label
-
     return line_label(code)
 
 
 @register.filter
 def event_label(event):
-    from ill.selectors import event_label as label
-
-    return label(event)
+    return selectors.event_label(event)
 
 
 @register.filter

@@ -1,6 +1,7 @@
 """A budget code is never overspent by orders placed at the same moment (DESIGN.md §6): real
-concurrent transactions on PostgreSQL. The estimate is slowed down on purpose, so that without
-the row lock on the budget code both orders would see the same amount left."""
+concurrent transactions on PostgreSQL. Reading the budget's position — what the locked path
+really calls, `fees.budgets.budget_position` — is slowed down on purpose, so that without the row
+lock on the budget code both orders would see the same amount left."""
 
 import threading
 import time
@@ -8,10 +9,10 @@ import time
 import pytest
 from django.db import connection
 
-from fees import services as fees
+from core.errors import ServiceError
+from fees import budgets
 from fees.models import BudgetLedgerEntry
 from ill import services
-from ill.errors import ServiceError
 from tests import factories as f
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -22,14 +23,16 @@ def test_two_orders_at_once_cannot_both_spend_what_is_left(monkeypatch, doctoral
     requests = [
         f.CopyRequestFactory(patron=doctoral, expense_type="public", budget_code=code, page_count=10) for _ in range(2)
     ]  # each estimated at 490: only one fits in 700
-    original = fees.estimate_for
+    original = budgets.budget_position
+    calls = []
 
-    def slow_estimate(request, lender):
-        value = original(request, lender)
+    def slow_position(code):
+        position = original(code)
+        calls.append(code.pk)
         time.sleep(0.3)
-        return value
+        return position
 
-    monkeypatch.setattr(fees, "estimate_for", slow_estimate)
+    monkeypatch.setattr(budgets, "budget_position", slow_position)
     barrier = threading.Barrier(2)
     outcomes = []
 
@@ -50,4 +53,5 @@ def test_two_orders_at_once_cannot_both_spend_what_is_left(monkeypatch, doctoral
         thread.join(timeout=30)
     assert sorted(outcomes) == ["budget_exceeded", "ordered"]
     assert sum(BudgetLedgerEntry.objects.filter(budget_code=code).values_list("amount", flat=True)) == 490
-    assert fees.budget_position(code).left == 210
+    assert calls, "the locked path no longer reads the budget position: slow down what it calls instead"
+    assert original(code).left == 210

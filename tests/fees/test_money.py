@@ -3,11 +3,10 @@ payments at the counter, hand-over rules, the student support budget and its mon
 
 import pytest
 
-from fees import alerts, services, support
+from core.errors import ServiceError
+from fees import alerts, budgets, charges, support
 from fees.models import BudgetLedgerEntry, Charge, Payment
-from ill import intake
 from ill import services as ill_services
-from ill.errors import ServiceError
 from ill.models import Request
 from notifications.models import OutboxMessage
 from patrons.models import Patron
@@ -31,13 +30,13 @@ def test_the_ledger_through_a_request_life(staff_user, doctoral, public_code, le
     request = public_copy(doctoral, public_code, pages=10)  # 10 × 35 + 140 = 490 at `lender`
     ill_services.order(request, actor=staff_user, lenders=[lender, second_lender])
     assert ledger(request) == [("commitment", 490)]
-    assert services.budget_position(public_code).left == 50000 - 490
+    assert budgets.budget_position(public_code).left == 50000 - 490
 
     ill_services.mark_unfilled(request, actor=staff_user)  # released, then committed at the next lender
     assert ledger(request) == [("commitment", 490), ("release", -490), ("commitment", 490)]
 
-    services.record_shipment(
-        lender=second_lender, items=[services.ArrivedItem(request=request, pages=8)], actor=staff_user
+    ill_services.record_shipment(
+        lender=second_lender, items=[ill_services.ArrivedItem(request=request, pages=8)], actor=staff_user
     )
     charge = Charge.objects.get(request=request)
     assert (charge.total, charge.payment_class, charge.budget_code, charge.state) == (
@@ -47,7 +46,7 @@ def test_the_ledger_through_a_request_life(staff_user, doctoral, public_code, le
         "settled",
     )
     assert ledger(request)[-2:] == [("release", -490), ("charge", 420)]
-    position = services.budget_position(public_code)
+    position = budgets.budget_position(public_code)
     assert (position.committed, position.charged, position.left) == (0, 420, 50000 - 420)
 
 
@@ -71,7 +70,7 @@ def test_private_expense_touches_no_budget(staff_user, undergraduate, lender):
 
 def test_a_grant_marked_not_usable_for_ill_cannot_be_chosen(doctoral, faculty):
     grant = f.BudgetCodeFactory(kind="grant", responsible=faculty, members=[doctoral], usable_for_ill=False)
-    from fees.selectors import budget_codes_for
+    from fees.budgets import budget_codes_for
 
     assert grant not in budget_codes_for(doctoral)
 
@@ -82,16 +81,16 @@ def test_a_grant_marked_not_usable_for_ill_cannot_be_chosen(doctoral, faculty):
 def test_staff_may_adjust_a_charge_with_a_recorded_reason(staff_user, undergraduate, lender):
     request = f.CopyRequestFactory(patron=undergraduate, status="ordered", lender=lender, page_count=10)
     with pytest.raises(ServiceError) as refused:
-        services.record_shipment(
-            lender=lender, actor=staff_user, items=[services.ArrivedItem(request=request, adjusted_total=300)]
+        ill_services.record_shipment(
+            lender=lender, actor=staff_user, items=[ill_services.ArrivedItem(request=request, adjusted_total=300)]
         )
     assert refused.value.code == "adjustment_reason"
     assert not Charge.objects.exists()
-    services.record_shipment(
+    ill_services.record_shipment(
         lender=lender,
         actor=staff_user,
         items=[
-            services.ArrivedItem(request=request, adjusted_total=300, adjustment_reason="lender's invoice says 300")
+            ill_services.ArrivedItem(request=request, adjusted_total=300, adjustment_reason="lender's invoice says 300")
         ],
     )
     charge = Charge.objects.get()
@@ -100,21 +99,21 @@ def test_staff_may_adjust_a_charge_with_a_recorded_reason(staff_user, undergradu
 
 def test_a_charge_above_the_patrons_maximum_waits_for_acceptance(staff_user, undergraduate, lender):
     request = f.CopyRequestFactory(patron=undergraduate, status="ordered", lender=lender, page_count=10, max_cost=400)
-    services.record_shipment(lender=lender, actor=staff_user, items=[services.ArrivedItem(request=request)])
+    ill_services.record_shipment(lender=lender, actor=staff_user, items=[ill_services.ArrivedItem(request=request)])
     charge = Charge.objects.get()
     assert charge.state == "awaiting"
     with pytest.raises(ServiceError) as refused:
         ill_services.hand_over(request, actor=staff_user)
     assert refused.value.code == "charge_not_accepted"
-    services.accept_charge(request, actor=undergraduate.user)
+    ill_services.accept_charge(request, actor=undergraduate.user)
     charge.refresh_from_db()
     assert (charge.state, charge.accepted_at is not None) == ("due", True)
 
 
 def test_a_loan_charge_splits_cash_now_and_stamps_for_the_return(staff_user, undergraduate, lender):
     request = f.RequestFactory(patron=undergraduate, status="ordered", lender=lender)  # round trip 1,600
-    services.record_shipment(
-        lender=lender, actor=staff_user, items=[services.ArrivedItem(request=request, lender_due_date=f.future(14))]
+    ill_services.record_shipment(
+        lender=lender, actor=staff_user, items=[ill_services.ArrivedItem(request=request, lender_due_date=f.future(14))]
     )
     charge = Charge.objects.get()
     assert (charge.total, charge.return_postage, charge.cash_due) == (1600, 800, 800)
@@ -123,8 +122,8 @@ def test_a_loan_charge_splits_cash_now_and_stamps_for_the_return(staff_user, und
 def test_a_return_only_lender_takes_no_cash_at_pick_up(staff_user, undergraduate):
     ndl = f.FeeScheduleFactory(lender__kind="ndl", loan_fee_mode="return_only", loan_fee=800).lender
     request = f.RequestFactory(patron=undergraduate, status="ordered", lender=ndl)
-    services.record_shipment(
-        lender=ndl, actor=staff_user, items=[services.ArrivedItem(request=request, lender_due_date=f.future(14))]
+    ill_services.record_shipment(
+        lender=ndl, actor=staff_user, items=[ill_services.ArrivedItem(request=request, lender_due_date=f.future(14))]
     )
     charge = Charge.objects.get()
     assert (charge.cash_due, charge.return_postage, charge.state) == (0, 800, "settled")
@@ -134,7 +133,7 @@ def test_a_return_only_lender_takes_no_cash_at_pick_up(staff_user, undergraduate
 def test_a_shipment_refuses_a_request_of_another_lender(staff_user, undergraduate, lender, second_lender):
     request = f.CopyRequestFactory(patron=undergraduate, status="ordered", lender=second_lender)
     with pytest.raises(ServiceError) as refused:
-        services.record_shipment(lender=lender, actor=staff_user, items=[services.ArrivedItem(request=request)])
+        ill_services.record_shipment(lender=lender, actor=staff_user, items=[ill_services.ArrivedItem(request=request)])
     assert refused.value.code == "shipment_other_lender"
 
 
@@ -142,9 +141,9 @@ def test_a_lender_without_a_schedule_needs_the_amount_from_staff(staff_user, und
     lender = f.LendingInstitutionFactory()
     request = f.CopyRequestFactory(patron=undergraduate, status="ordered", lender=lender)
     with pytest.raises(ServiceError):
-        services.record_shipment(lender=lender, actor=staff_user, items=[services.ArrivedItem(request=request)])
-    services.record_shipment(
-        lender=lender, actor=staff_user, items=[services.ArrivedItem(request=request, adjusted_total=620)]
+        ill_services.record_shipment(lender=lender, actor=staff_user, items=[ill_services.ArrivedItem(request=request)])
+    ill_services.record_shipment(
+        lender=lender, actor=staff_user, items=[ill_services.ArrivedItem(request=request, adjusted_total=620)]
     )
     assert Charge.objects.get().total == 620
 
@@ -154,7 +153,7 @@ def test_a_lender_without_a_schedule_needs_the_amount_from_staff(staff_user, und
 
 def arrived_private_copy(staff_user, patron, lender, pages=10):
     request = f.CopyRequestFactory(patron=patron, status="ordered", lender=lender, page_count=pages)
-    services.record_shipment(lender=lender, actor=staff_user, items=[services.ArrivedItem(request=request)])
+    ill_services.record_shipment(lender=lender, actor=staff_user, items=[ill_services.ArrivedItem(request=request)])
     return request, Charge.objects.get(request=request)
 
 
@@ -163,7 +162,7 @@ def test_hand_over_of_a_private_item_waits_for_the_payment(staff_user, undergrad
     with pytest.raises(ServiceError) as refused:
         ill_services.hand_over(request, actor=staff_user)
     assert refused.value.code == "charge_not_paid" and "¥490" in str(refused.value)
-    services.record_payment(charge, amount=490, receipt_number="R-1", actor=staff_user)
+    ill_services.record_payment(charge.request, amount=490, receipt_number="R-1", actor=staff_user)
     ill_services.hand_over(request, actor=staff_user)
     request.refresh_from_db()
     assert request.status == "handed_over"
@@ -172,13 +171,13 @@ def test_hand_over_of_a_private_item_waits_for_the_payment(staff_user, undergrad
 def test_cash_must_be_the_exact_amount_with_a_receipt(staff_user, undergraduate, lender):
     _request, charge = arrived_private_copy(staff_user, undergraduate, lender)
     with pytest.raises(ServiceError) as refused:
-        services.record_payment(charge, amount=500, receipt_number="R-1", actor=staff_user)
+        ill_services.record_payment(charge.request, amount=500, receipt_number="R-1", actor=staff_user)
     assert refused.value.code == "wrong_amount"
     with pytest.raises(ServiceError):
-        services.record_payment(charge, amount=490, receipt_number=" ", actor=staff_user)
-    services.record_payment(charge, amount=490, receipt_number="R-1", actor=staff_user)
+        ill_services.record_payment(charge.request, amount=490, receipt_number=" ", actor=staff_user)
+    ill_services.record_payment(charge.request, amount=490, receipt_number="R-1", actor=staff_user)
     with pytest.raises(ServiceError) as again:
-        services.record_payment(charge, amount=490, receipt_number="R-2", actor=staff_user)
+        ill_services.record_payment(charge.request, amount=490, receipt_number="R-2", actor=staff_user)
     assert again.value.code in ("already_paid", "nothing_due")
     assert Payment.objects.filter(method="cash").count() == 1
 
@@ -193,20 +192,20 @@ def test_a_non_offset_lenders_document_is_released_only_after_payment(staff_user
     request, charge = arrived_private_copy(staff_user, undergraduate, outside)
     with pytest.raises(ServiceError):
         ill_services.hand_over(request, actor=staff_user)
-    services.record_payment(charge, amount=charge.cash_due, receipt_number="R-9", actor=staff_user)
+    ill_services.record_payment(charge.request, amount=charge.cash_due, receipt_number="R-9", actor=staff_user)
     ill_services.hand_over(request, actor=staff_user)
 
 
 def test_public_copies_go_to_the_lab_by_campus_mail(staff_user, doctoral, public_code, lender):
     request = public_copy(doctoral, public_code, status="ordered", lender=lender)
-    services.record_shipment(lender=lender, actor=staff_user, items=[services.ArrivedItem(request=request)])
+    ill_services.record_shipment(lender=lender, actor=staff_user, items=[ill_services.ArrivedItem(request=request)])
     ill_services.hand_over(request, actor=staff_user, campus_mail=True)
     assert request.events.get(action="hand_over").data == {"campus_mail": True}
 
 
 def test_campus_mail_is_refused_for_private_expense(staff_user, undergraduate, lender):
     request, charge = arrived_private_copy(staff_user, undergraduate, lender)
-    services.record_payment(charge, amount=490, receipt_number="R-1", actor=staff_user)
+    ill_services.record_payment(charge.request, amount=490, receipt_number="R-1", actor=staff_user)
     with pytest.raises(ServiceError) as refused:
         ill_services.hand_over(request, actor=staff_user, campus_mail=True)
     assert refused.value.code == "campus_mail_not_possible"
@@ -214,12 +213,12 @@ def test_campus_mail_is_refused_for_private_expense(staff_user, undergraduate, l
 
 def test_stamps_for_the_return_must_match_the_return_postage(staff_user, undergraduate, lender):
     request = f.RequestFactory(patron=undergraduate, status="ordered", lender=lender)
-    services.record_shipment(
-        lender=lender, actor=staff_user, items=[services.ArrivedItem(request=request, lender_due_date=f.future(14))]
+    ill_services.record_shipment(
+        lender=lender, actor=staff_user, items=[ill_services.ArrivedItem(request=request, lender_due_date=f.future(14))]
     )
     with pytest.raises(ServiceError):
-        services.record_return_postage(request, method="stamps", amount=500, actor=staff_user)
-    payment = services.record_return_postage(request, method="stamps", amount=800, actor=staff_user)
+        charges.record_return_postage(request, method="stamps", amount=500, actor=staff_user)
+    payment = charges.record_return_postage(request, method="stamps", amount=800, actor=staff_user)
     assert (payment.method, payment.amount, payment.charge.request) == ("stamps", 800, request)
 
 
@@ -286,7 +285,7 @@ def test_no_support_when_the_budget_is_closed_or_the_cap_reached(lab):
 
 def test_a_supported_request_is_charged_to_the_budget_not_the_patron(staff_user, undergraduate, lender):
     budget = f.SupportBudgetFactory()
-    request = intake.submit_request(
+    request = ill_services.submit_request(
         patron=undergraduate,
         actor=undergraduate.user,
         request=Request(
@@ -295,6 +294,7 @@ def test_a_supported_request_is_charged_to_the_budget_not_the_patron(staff_user,
             title="J",
             article_title="A",
             page_count=10,
+            work_total_pages=300,
             copyright_accepted=True,
             pub_year=2019,
             pickup_branch=undergraduate.home_branch,
@@ -302,17 +302,15 @@ def test_a_supported_request_is_charged_to_the_budget_not_the_patron(staff_user,
     )
     assert request.support_budget == budget
     ill_services.order(request, actor=staff_user, lenders=[lender])
-    services.record_shipment(lender=lender, actor=staff_user, items=[services.ArrivedItem(request=request)])
+    ill_services.record_shipment(lender=lender, actor=staff_user, items=[ill_services.ArrivedItem(request=request)])
     charge = Charge.objects.get()
     assert (charge.payment_class, charge.state, charge.cash_due) == ("support", "settled", 0)
     ill_services.hand_over(request, actor=staff_user)  # nothing to pay
     assert support.spent(budget) == 490
 
 
-def test_only_ndl_and_japanese_university_or_research_lenders_qualify(staff_user, undergraduate, lender):
-    f.SupportBudgetFactory()
-    overseas = f.FeeScheduleFactory(lender__kind="overseas", overseas_flat_fee_per_item=1800).lender
-    request = intake.submit_request(
+def _supported_overseas_copy(undergraduate):
+    return ill_services.submit_request(
         patron=undergraduate,
         actor=undergraduate.user,
         request=Request(
@@ -321,22 +319,54 @@ def test_only_ndl_and_japanese_university_or_research_lenders_qualify(staff_user
             title="J",
             article_title="A",
             page_count=10,
+            work_total_pages=300,
             copyright_accepted=True,
             scope="overseas",
             pickup_branch=undergraduate.home_branch,
         ),
     )
-    ill_services.order(request, actor=staff_user, lenders=[overseas, lender])
+
+
+def test_staff_are_warned_before_ordering_a_supported_request_from_a_lender_that_does_not_qualify(
+    staff_user, undergraduate, lender
+):
+    budget = f.SupportBudgetFactory(per_student_cap=1)
+    overseas = f.FeeScheduleFactory(lender__kind="overseas", overseas_flat_fee_per_item=1800).lender
+    request = _supported_overseas_copy(undergraduate)
+    assert request.support_budget == budget and support.supported_count(undergraduate, budget) == 1
+    with pytest.raises(ServiceError) as refused:
+        ill_services.order(request, actor=staff_user, lenders=[overseas, lender])
+    assert refused.value.code == "support_lender_not_qualifying" and "1,800" in str(refused.value)
+    request.refresh_from_db()
+    assert request.status == "submitted" and not request.candidates.exists()  # nothing half-saved
+
+    ill_services.order(request, actor=staff_user, lenders=[overseas, lender], patron_pays=True)
+    request.refresh_from_db()
+    assert request.support_budget is None  # the link is removed …
+    assert support.supported_count(undergraduate, budget) == 0  # … it no longer counts against the cap
+    assert support.reserved(budget) == 0
     assert "student support" in request.events.get(action="order").note
+    ordered = OutboxMessage.objects.get(kind="ordered", request=request)
+    assert "1,800" in ordered.body_text or "1800" in ordered.body_text or "support" in ordered.body_text.lower()
     ill_services.mark_unfilled(request, actor=staff_user)  # the Japanese university supplies it after all
-    services.record_shipment(lender=lender, actor=staff_user, items=[services.ArrivedItem(request=request)])
+    ill_services.record_shipment(lender=lender, actor=staff_user, items=[ill_services.ArrivedItem(request=request)])
+    assert Charge.objects.get().payment_class == "private"  # who pays was decided at the overseas order
+
+
+def test_only_ndl_and_japanese_university_or_research_lenders_qualify(staff_user, undergraduate, lender):
+    budget = f.SupportBudgetFactory()
+    request = _supported_overseas_copy(undergraduate)
+    ill_services.order(request, actor=staff_user, lenders=[lender])
+    assert support.reserved(budget) == 490
+    ill_services.record_shipment(lender=lender, actor=staff_user, items=[ill_services.ArrivedItem(request=request)])
     assert Charge.objects.get().payment_class == "support"
+    assert (support.spent(budget), support.reserved(budget)) == (490, 0)
 
 
 def test_a_charge_from_a_lender_that_does_not_qualify_is_private(staff_user, undergraduate):
     f.SupportBudgetFactory()
     overseas = f.FeeScheduleFactory(lender__kind="overseas", overseas_flat_fee_per_item=1800).lender
-    request = intake.submit_request(
+    request = ill_services.submit_request(
         patron=undergraduate,
         actor=undergraduate.user,
         request=Request(
@@ -345,15 +375,20 @@ def test_a_charge_from_a_lender_that_does_not_qualify_is_private(staff_user, und
             title="J",
             article_title="A",
             page_count=10,
+            work_total_pages=300,
             copyright_accepted=True,
             scope="overseas",
             pickup_branch=undergraduate.home_branch,
         ),
     )
-    ill_services.order(request, actor=staff_user, lenders=[overseas])
-    services.record_shipment(lender=overseas, actor=staff_user, items=[services.ArrivedItem(request=request)])
+    ill_services.order(request, actor=staff_user, lenders=[overseas], patron_pays=True)
+    ill_services.record_shipment(lender=overseas, actor=staff_user, items=[ill_services.ArrivedItem(request=request)])
     charge = Charge.objects.get()
     assert (charge.payment_class, charge.state, charge.cash_due) == ("private", "due", 1800)
+    request.refresh_from_db()
+    assert request.support_budget is None
+    arrived = OutboxMessage.objects.get(kind="arrived", request=request)
+    assert "17:00" in arrived.body_text  # the private-expense pick-up window, not the full opening hours
 
 
 def test_the_support_budget_is_reserved_at_ordering_and_never_overspent(staff_user, lender, branch):
@@ -362,7 +397,7 @@ def test_the_support_budget_is_reserved_at_ordering_and_never_overspent(staff_us
     for _ in range(3):
         patron = f.PatronFactory(home_branch=branch)
         requests.append(
-            intake.submit_request(
+            ill_services.submit_request(
                 patron=patron,
                 actor=patron.user,
                 request=Request(
@@ -371,6 +406,7 @@ def test_the_support_budget_is_reserved_at_ordering_and_never_overspent(staff_us
                     title="J",
                     article_title="A",
                     page_count=10,
+                    work_total_pages=300,
                     copyright_accepted=True,
                     pickup_branch=branch,
                 ),
@@ -404,19 +440,19 @@ def test_an_arrival_never_overspends_a_budget_code(staff_user, doctoral, public_
     request = f.RequestFactory(patron=doctoral, expense_type="public", budget_code=public_code)
     ill_services.order(request, actor=staff_user, lenders=[quoting], estimated_charge=1500)
     with pytest.raises(ServiceError) as refused:
-        services.record_shipment(
+        ill_services.record_shipment(
             lender=quoting,
             actor=staff_user,
-            items=[services.ArrivedItem(request=request, lender_due_date=f.future(14), adjusted_total=9000)],
+            items=[ill_services.ArrivedItem(request=request, lender_due_date=f.future(14), adjusted_total=9000)],
         )
     assert refused.value.code == "charge_above_budget"
-    assert services.budget_position(public_code).left == 500  # nothing changed
-    services.record_shipment(
+    assert budgets.budget_position(public_code).left == 500  # nothing changed
+    ill_services.record_shipment(
         lender=quoting,
         actor=staff_user,
-        items=[services.ArrivedItem(request=request, lender_due_date=f.future(14), adjusted_total=1900)],
+        items=[ill_services.ArrivedItem(request=request, lender_due_date=f.future(14), adjusted_total=1900)],
     )
-    assert services.budget_position(public_code).left == 100
+    assert budgets.budget_position(public_code).left == 100
 
 
 def test_an_estimate_above_the_patrons_maximum_waits_for_the_patron(staff_user, undergraduate, lender):
@@ -430,19 +466,19 @@ def test_an_estimate_above_the_patrons_maximum_waits_for_the_patron(staff_user, 
 
 def test_a_receipt_number_cannot_be_used_twice(staff_user, undergraduate, lender):
     _first, charge = arrived_private_copy(staff_user, undergraduate, lender)
-    services.record_payment(charge, amount=490, receipt_number="R-1", actor=staff_user)
+    ill_services.record_payment(charge.request, amount=490, receipt_number="R-1", actor=staff_user)
     _second, other = arrived_private_copy(staff_user, f.PatronFactory(), lender)
     with pytest.raises(ServiceError) as refused:
-        services.record_payment(other, amount=490, receipt_number="R-1", actor=staff_user)
+        ill_services.record_payment(other.request, amount=490, receipt_number="R-1", actor=staff_user)
     assert refused.value.code == "receipt_used"
 
 
 def test_an_adjusted_charge_still_adds_up(staff_user, undergraduate, lender):
     request = f.CopyRequestFactory(patron=undergraduate, status="ordered", lender=lender, page_count=10)
-    services.record_shipment(
+    ill_services.record_shipment(
         lender=lender,
         actor=staff_user,
-        items=[services.ArrivedItem(request=request, adjusted_total=300, adjustment_reason="invoice")],
+        items=[ill_services.ArrivedItem(request=request, adjusted_total=300, adjustment_reason="invoice")],
     )
     charge = Charge.objects.get()
     assert charge.copy_fee + charge.postage + charge.other_fees + charge.adjustment == charge.total == 300
@@ -451,12 +487,12 @@ def test_an_adjusted_charge_still_adds_up(staff_user, undergraduate, lender):
 
 def test_a_shipment_refuses_a_request_listed_twice(staff_user, undergraduate, lender):
     request = f.CopyRequestFactory(patron=undergraduate, status="ordered", lender=lender)
-    item = services.ArrivedItem(request=request)
+    item = ill_services.ArrivedItem(request=request)
     with pytest.raises(ServiceError) as refused:
-        services.record_shipment(lender=lender, actor=staff_user, items=[item, item])
+        ill_services.record_shipment(lender=lender, actor=staff_user, items=[item, item])
     assert refused.value.code == "shipment_duplicate"
     with pytest.raises(ServiceError):
-        services.preview_shipment(lender, [item, item], "mail")
+        ill_services.preview_shipment(lender, [item, item], "mail")
 
 
 # --- monitors -------------------------------------------------------------------------------
@@ -497,7 +533,7 @@ def test_a_budget_spent_in_one_step_sends_only_the_closing_alert(admin_user, und
 
 def test_a_closed_support_budget_makes_requests_private(undergraduate):
     f.SupportBudgetFactory(is_open=False)
-    request = intake.submit_request(
+    request = ill_services.submit_request(
         patron=undergraduate,
         actor=undergraduate.user,
         request=Request(kind="loan", material_type="book", title="B", pickup_branch=undergraduate.home_branch),

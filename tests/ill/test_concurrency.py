@@ -9,7 +9,7 @@ import time
 import pytest
 from django.db import connection
 
-from ill import intake, rules, selectors
+from ill import rules, selectors, services
 from ill.models import Request
 from tests import factories as f
 
@@ -32,7 +32,7 @@ def submit_at_once(patron, requests):
     def run(request):
         try:
             barrier.wait()
-            intake.submit_request(patron=patron, request=request, actor=patron.user)
+            services.submit_request(patron=patron, request=request, actor=patron.user)
             outcomes.append("submitted")
         except rules.RulesRefused as exc:
             outcomes.append(exc.code)
@@ -67,7 +67,7 @@ def test_numbers_stay_unique_when_many_patrons_submit_at_once(branch):
     def run(patron):
         try:
             barrier.wait()
-            intake.submit_request(
+            services.submit_request(
                 patron=patron,
                 actor=patron.user,
                 request=Request(kind="loan", material_type="book", title="Concurrent", pickup_branch=branch),

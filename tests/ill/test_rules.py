@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from ill import intake, rules
-from ill.errors import ServiceError
+from core.errors import ServiceError
+from ill import rules, services
 from ill.models import Request
 from tests import factories as f
 
@@ -35,7 +35,7 @@ def copy(patron, **fields):
 
 
 def submit(patron, request, **kwargs):
-    return intake.submit_request(patron=patron, request=request, actor=patron.user, **kwargs)
+    return services.submit_request(patron=patron, request=request, actor=patron.user, **kwargs)
 
 
 def refused_codes(patron, request, **kwargs):
@@ -148,7 +148,7 @@ def test_staff_override_the_duplicate_rule_with_a_recorded_reason(undergraduate,
     staff_user.user_permissions.add(Permission.objects.get(codename="override_rules"))
     staff_user = type(staff_user).objects.get(pk=staff_user.pk)
     f.RequestFactory(patron=undergraduate, isbn="9784320123625")
-    created = intake.submit_request(
+    created = services.submit_request(
         patron=undergraduate,
         request=loan(undergraduate, isbn="9784320123625"),
         actor=staff_user,
@@ -191,7 +191,7 @@ def test_a_journal_held_electronically_gives_a_warning_not_a_refusal(undergradua
     f.LocalHoldingIdentifierFactory(
         scheme="issn", value="0028-0836", holding__title="Nature", holding__is_electronic=True
     )
-    results = intake.preview(patron=undergraduate, request=copy(undergraduate, issn="0028-0836"))
+    results = services.preview(patron=undergraduate, request=copy(undergraduate, issn="0028-0836"))
     held = next(r for r in results if r.code == "held_here")
     assert held.outcome == "warn" and "electronically" in str(held.message)
     assert submit(undergraduate, copy(undergraduate, issn="0028-0836")).status == "submitted"
@@ -310,7 +310,7 @@ def test_staff_override_the_copyright_rule_with_a_reason(undergraduate, staff_us
 
     staff_user.user_permissions.add(Permission.objects.get(codename="override_rules"))
     staff_user = type(staff_user).objects.get(pk=staff_user.pk)
-    created = intake.submit_request(
+    created = services.submit_request(
         patron=undergraduate,
         actor=staff_user,
         overrides={"copyright": "author's permission on file"},
@@ -367,7 +367,7 @@ def test_a_request_estimated_above_what_is_left_is_refused_with_the_amount_left(
 @pytest.mark.parametrize("material", ["thesis", "proceedings", "audiovisual", "other"])
 def test_hard_to_obtain_material_gets_a_warning_and_is_accepted(undergraduate, material):
     request = loan(undergraduate, material_type=material)
-    results = {r.code: r for r in intake.preview(patron=undergraduate, request=request)}
+    results = {r.code: r for r in services.preview(patron=undergraduate, request=request)}
     assert results["hard_to_obtain"].outcome == "warn"
     assert submit(undergraduate, loan(undergraduate, material_type=material)).status == "submitted"
 

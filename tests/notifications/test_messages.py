@@ -7,7 +7,7 @@ import pytest
 
 from fees.models import Charge
 from ill.models import ExtensionRequest
-from notifications.context import request_context
+from ill.notices import TEMPLATES, request_context
 from notifications.services import render
 from tests import factories as f
 
@@ -54,7 +54,7 @@ def branch_with_hours(branch):
 
 def messages(kind, request, language, **extra):
     context = {**request_context(request), **extra}
-    subject, text, html = render(kind, language, context)
+    subject, text, html = render(TEMPLATES, kind, language, context)
     return subject, text, html
 
 
@@ -210,6 +210,7 @@ def test_charge_acceptance_gives_both_amounts(language, undergraduate, lender):
 def test_staff_digest_lists_the_new_requests(language, branch, undergraduate):
     new = [f.RequestFactory(patron=undergraduate), f.CopyRequestFactory(patron=undergraduate)]
     subject, text, html = render(
+        TEMPLATES,
         "staff_digest",
         language,
         {
@@ -229,6 +230,7 @@ def test_staff_digest_lists_the_new_requests(language, branch, undergraduate):
 @pytest.mark.parametrize("level", ["80", "closed"])
 def test_budget_alert(language, level):
     subject, text, html = render(
+        "fees/email",
         "budget_alert",
         language,
         {

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.celery_app import app as celery_app
-from notifications import services
+from notifications import delivery, services, tasks
 from notifications.models import OutboxMessage
 from tests import factories as f
 
@@ -77,6 +77,7 @@ def queue(n=1, **kwargs):
         with transaction.atomic():
             created.append(
                 services.queue_message(
+                    template="ill/email",
                     kind="received",
                     idempotency_key=kwargs.get("key", f"test:{timezone.now().timestamp()}:{i}"),
                     recipient=f"patron{i}@example.ac.jp",
@@ -115,22 +116,22 @@ def test_smtp_down_then_back_delivers_each_message_exactly_once(smtp, django_cap
     assert pending.count() == 5
     assert all(m.attempts == 1 and "Connection" in m.last_error or m.last_error for m in pending)
     smtp.start()
-    assert services.sweep(now=later(0)) == 0  # not due yet: backoff
-    assert services.sweep(now=later(2)) == 5
+    assert tasks.sweep(now=later(0)) == 0  # not due yet: backoff
+    assert tasks.sweep(now=later(2)) == 5
     assert len(smtp.received) == 5
-    assert services.sweep(now=later(120)) == 0
+    assert tasks.sweep(now=later(120)) == 0
     assert len(smtp.received) == 5
     assert sorted(e.rcpt_tos[0] for e in smtp.received) == [f"patron{i}@example.ac.jp" for i in range(5)]
     assert set(OutboxMessage.objects.values_list("status", "attempts")) == {("sent", 2)}
 
 
 def test_retries_back_off_and_give_up_then_staff_retry(smtp, admin_client, django_capture_on_commit_callbacks):
-    message = f.OutboxMessageFactory(attempts=services.MAX_ATTEMPTS - 1)
-    with pytest.raises(services.DeliveryFailed):
-        services.deliver(message.pk)
+    message = f.OutboxMessageFactory(attempts=delivery.MAX_ATTEMPTS - 1)
+    with pytest.raises(delivery.DeliveryFailed):
+        delivery.deliver(message.pk)
     message.refresh_from_db()
-    assert (message.status, message.attempts) == ("failed", services.MAX_ATTEMPTS)
-    assert services.sweep(now=later(24 * 60)) == 0  # a failed message is not retried by itself
+    assert (message.status, message.attempts) == ("failed", delivery.MAX_ATTEMPTS)
+    assert tasks.sweep(now=later(24 * 60)) == 0  # a failed message is not retried by itself
     smtp.start()
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
@@ -143,7 +144,7 @@ def test_retries_back_off_and_give_up_then_staff_retry(smtp, admin_client, djang
 
 
 def test_backoff_grows_and_is_capped():
-    assert [services.backoff(n).total_seconds() // 60 for n in (1, 2, 3, 4, 7, 12)] == [1, 2, 4, 8, 60, 60]
+    assert [delivery.backoff(n).total_seconds() // 60 for n in (1, 2, 3, 4, 7, 12)] == [1, 2, 4, 8, 60, 60]
 
 
 def test_the_same_event_and_kind_make_one_message(django_capture_on_commit_callbacks):
@@ -172,7 +173,7 @@ def test_a_message_queued_while_the_broker_is_unreachable_is_sent_by_the_sweep(
     message = OutboxMessage.objects.get()
     assert (message.status, message.attempts) == ("pending", 0)
     assert smtp.received == []
-    assert services.sweep() == 1
+    assert tasks.sweep() == 1
     message.refresh_from_db()
     assert message.status == "sent" and len(smtp.received) == 1
 
@@ -180,8 +181,8 @@ def test_a_message_queued_while_the_broker_is_unreachable_is_sent_by_the_sweep(
 def test_a_message_left_sending_by_a_killed_worker_is_sent_again_later(smtp):
     smtp.start()
     message = f.OutboxMessageFactory(status="sending", attempts=1, claimed_at=timezone.now())
-    assert services.sweep(now=later(1)) == 0  # the worker may still be at it
-    assert services.sweep(now=later(11)) == 1
+    assert tasks.sweep(now=later(1)) == 0  # the worker may still be at it
+    assert tasks.sweep(now=later(11)) == 1
     message.refresh_from_db()
     assert message.status == "sent" and len(smtp.received) == 1
 
@@ -189,9 +190,9 @@ def test_a_message_left_sending_by_a_killed_worker_is_sent_again_later(smtp):
 def test_a_sent_message_is_never_sent_again(smtp):
     smtp.start()
     message = f.OutboxMessageFactory()
-    assert services.deliver(message.pk) is True
-    assert services.deliver(message.pk) is False
-    assert services.sweep(now=later(60)) == 0
+    assert delivery.deliver(message.pk) is True
+    assert delivery.deliver(message.pk) is False
+    assert tasks.sweep(now=later(60)) == 0
     assert len(smtp.received) == 1
 
 
@@ -206,7 +207,7 @@ def test_two_senders_racing_for_one_message_send_it_once(smtp):
     def send():
         try:
             barrier.wait()
-            results.append(services.deliver(message.pk))
+            results.append(delivery.deliver(message.pk))
         finally:
             connection.close()
 
@@ -223,7 +224,7 @@ def test_staff_see_failed_messages_on_the_desk_and_send_them_again(
     client, staff_user, smtp, django_capture_on_commit_callbacks
 ):
     smtp.start()
-    message = f.OutboxMessageFactory(status="failed", attempts=services.MAX_ATTEMPTS, last_error="550 no such user")
+    message = f.OutboxMessageFactory(status="failed", attempts=delivery.MAX_ATTEMPTS, last_error="550 no such user")
     client.force_login(staff_user)
     page = client.get("/desk/emails/").content.decode()
     assert "550 no such user" in page and message.recipient in page

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from notifications import reminders
+from ill import reminders
 from notifications.models import OutboxMessage
 from tests import factories as f
 

@@ -11,9 +11,10 @@ from django.test import override_settings
 from django.utils import timezone
 
 from fees.models import BudgetCode, FeeSchedule, PaperSizePrice, SupportBudget, current_fiscal_year
+from ill import services
 from ill.models import LendingInstitution, LocalHolding, LocalHoldingIdentifier, Request
-from ill.roles import ensure_roles
 from patrons.models import Branch, Laboratory, OpeningHours, Patron, StaffMember
+from patrons.roles import ensure_roles
 
 PATRON_PASSWORD = "ill-demo-2026"
 STAFF_PASSWORD = "ill-staff-2026"
@@ -382,14 +383,11 @@ class Command(BaseCommand):
 
     def _samples(self, by_number, staff):
         """A few requests in different states so the desk does not start empty (mail not sent)."""
-        from fees import services as fees
-        from ill import intake, services
-
         patrons = {p.user.username: p for p in by_number.values()}
         branches = {b.code: b for b in Branch.objects.all()}
         toto = LendingInstitution.objects.get(code="FA004321")
         ndl = LendingInstitution.objects.get(code="NDL")
-        intake.submit_request(
+        services.submit_request(
             patron=patrons["u2301001"],
             actor=patrons["u2301001"].user,
             request=Request(
@@ -402,7 +400,7 @@ class Command(BaseCommand):
                 pickup_branch=branches["central"],
             ),
         )
-        ordered = intake.submit_request(
+        ordered = services.submit_request(
             patron=patrons["m2501003"],
             actor=patrons["m2501003"].user,
             request=Request(
@@ -416,7 +414,7 @@ class Command(BaseCommand):
             ),
         )
         services.order(ordered, actor=staff, lenders=[ndl, toto], lender_reference="NDL-ILL-0001")
-        arrived = intake.submit_request(
+        arrived = services.submit_request(
             patron=patrons["d2401004"],
             actor=patrons["d2401004"].user,
             request=Request(
@@ -432,15 +430,17 @@ class Command(BaseCommand):
             ),
         )
         services.order(arrived, actor=staff, lenders=[toto])
-        fees.record_shipment(
+        services.record_shipment(
             lender=toto,
             actor=staff,
             items=[
-                fees.ArrivedItem(request=arrived, lender_due_date=timezone.localdate() + datetime.timedelta(days=14))
+                services.ArrivedItem(
+                    request=arrived, lender_due_date=timezone.localdate() + datetime.timedelta(days=14)
+                )
             ],
         )
 
-        on_loan = intake.submit_request(
+        on_loan = services.submit_request(
             patron=patrons["f0001005"],
             actor=staff,
             request=Request(
@@ -456,11 +456,13 @@ class Command(BaseCommand):
             ),
         )
         services.order(on_loan, actor=staff, lenders=[toto], lender_reference="TOTO-2026-0815")
-        fees.record_shipment(
+        services.record_shipment(
             lender=toto,
             actor=staff,
             items=[
-                fees.ArrivedItem(request=on_loan, lender_due_date=timezone.localdate() + datetime.timedelta(days=10))
+                services.ArrivedItem(
+                    request=on_loan, lender_due_date=timezone.localdate() + datetime.timedelta(days=10)
+                )
             ],
         )
         services.hand_over(on_loan, actor=staff)

@@ -10,12 +10,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fees import estimates, support
+from core.errors import ServiceError
+from fees import charges, support
 from fees import selectors as fees_selectors
-from fees import services as fees
-from fees.selectors import budget_codes_for
-from ill import intake, openurl, rules, selectors, services
-from ill.errors import ServiceError
+from fees.budgets import budget_codes_for, budget_positions
+from ill import estimates, openurl, rules, selectors, services
 from ill.forms import FORMS, ExtensionForm
 from ill.models import Request
 from patrons.forms import ProfileForm
@@ -120,7 +119,7 @@ def new_request(request, kind):
     candidate = form.build()
     if step == "submit":
         try:
-            created = intake.submit_request(patron=patron, request=candidate, actor=request.user)
+            created = services.submit_request(patron=patron, request=candidate, actor=request.user)
         except rules.RulesRefused as exc:
             return _form_page(request, form, kind, status=400, refusals=exc.results)
         except ServiceError as exc:
@@ -128,7 +127,7 @@ def new_request(request, kind):
             return _form_page(request, form, kind, status=exc.status_code)
         messages.success(request, _("Request %(number)s has been submitted.") % {"number": created.number})
         return redirect(created.get_absolute_url())
-    results = intake.preview(patron=patron, request=candidate)
+    results = services.preview(patron=patron, request=candidate)
     refused = [r for r in results if r.refused]
     if refused:
         return _form_page(request, form, kind, status=400, refusals=refused)
@@ -176,14 +175,13 @@ def request_detail(request, number):
 
 
 def _detail_context(item: Request, **extra):
-    charge = fees.charge_of(item)
+    charge = charges.charge_of(item)
     return {
         "item": item,
         "stage": selectors.patron_stage(item)[1],
         "events": item.events.filter(visible_to_patron=True),
         "can_cancel": services.can(item, "cancel"),
-        "can_extend": item.status == Request.Status.ON_LOAN
-        and not item.extensions.filter(state__in=["requested", "forwarded"]).exists(),
+        "can_extend": services.can_extend(item),
         "extensions": item.extensions.all(),
         "charge": charge,
         "charge_lines": charge.lines.all() if charge else [],
@@ -229,7 +227,7 @@ def extend(request, number):
 def accept_charge(request, number):
     item = _own_request_or_404(request, number)
     try:
-        fees.accept_charge(item, actor=request.user)
+        services.accept_charge(item, actor=request.user)
     except ServiceError as exc:
         messages.error(request, str(exc))
         return render(request, "ill/patron/request_detail.html", _detail_context(item), status=exc.status_code)
@@ -255,7 +253,7 @@ def profile(request):
     else:
         status = 200
     codes = list(budget_codes_for(patron).select_related("responsible"))
-    positions = fees_selectors.budget_positions(codes)
+    positions = budget_positions(codes)
     codes = [(code, positions[code.pk]) for code in codes]
     return render(
         request,

@@ -5,13 +5,15 @@ twice, or late, never sends a reminder twice; a missed day is caught up on the n
 import datetime
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
+from ill import selectors
 from ill.models import Request
-from notifications.services import notify_patron, queue_message, user_language
+from ill.notices import TEMPLATES, notify_patron
+from notifications.services import queue_message
 from patrons.models import Branch
+from patrons.selectors import desk_staff
 
 S = Request.Status
 
@@ -19,9 +21,8 @@ S = Request.Status
 def send_due_soon(today: datetime.date | None = None) -> int:
     """Loans due within the next N days (setting), once per due date (a new one after an extension)."""
     today = today or timezone.localdate()
-    horizon = today + datetime.timedelta(days=settings.ILL_DUE_SOON_DAYS)
     sent = 0
-    for request in Request.objects.filter(status=S.ON_LOAN, due_date__gte=today, due_date__lte=horizon).select_related(
+    for request in Request.objects.filter(selectors.due_soon_q(today)).select_related(
         "patron__user", "pickup_branch", "lender"
     ):
         message = notify_patron(
@@ -42,7 +43,7 @@ def overdue_reminder_number(days_overdue: int) -> int:
 def send_overdue(today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
     sent = 0
-    for request in Request.objects.filter(status=S.ON_LOAN, due_date__lt=today).select_related(
+    for request in Request.objects.filter(selectors.overdue_q(today)).select_related(
         "patron__user", "pickup_branch", "lender"
     ):
         days = (today - request.due_date).days
@@ -81,26 +82,13 @@ def send_not_collected(today: datetime.date | None = None) -> int:
     return sent
 
 
-def desk_staff():
-    from django.db.models import Q
-
-    from ill.roles import CIRCULATION_STAFF, ILL_ADMINS
-
-    return (
-        get_user_model()
-        .objects.filter(Q(groups__name__in=[CIRCULATION_STAFF, ILL_ADMINS]), is_active=True)
-        .exclude(email="")
-        .distinct()
-    )
-
-
 def send_staff_digest(today: datetime.date | None = None) -> int:
     """Per branch, the requests submitted since the same time yesterday, to the desk staff."""
     today = today or timezone.localdate()
     end = timezone.make_aware(datetime.datetime.combine(today, datetime.time(8, 0)))
     start = end - datetime.timedelta(days=1)
     desk_url = settings.SITE_URL.rstrip("/") + reverse("desk:home")
-    staff = list(desk_staff())
+    staff = desk_staff()
     sent = 0
     for branch in Branch.objects.filter(active=True):
         new = list(
@@ -110,12 +98,13 @@ def send_staff_digest(today: datetime.date | None = None) -> int:
         )
         if not new:
             continue
-        for user in staff:
+        for user, language in staff:
             message = queue_message(
+                template=TEMPLATES,
                 kind="staff_digest",
                 idempotency_key=f"digest:{branch.pk}:{today.isoformat()}:user:{user.pk}",
                 recipient=user.email,
-                language=user_language(user),
+                language=language,
                 user=user,
                 context={"branch": branch, "requests": new, "count": len(new), "day": today, "desk_url": desk_url},
             )

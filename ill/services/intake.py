@@ -6,12 +6,18 @@ checked one after the other (the five-book limit holds across browser tabs), the
 submission rule and saves nothing when one refuses.
 """
 
+import datetime
+
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ill import rules, services
-from ill.errors import ServiceError
-from ill.models import Request
+from core.errors import ServiceError
+from fees import support
+from ill import lifecycle, notices, rules
+from ill.models import Request, RequestEvent, RequestNumberCounter
+from ill.services.transitions import refuse
 from patrons.models import Patron
 
 PATRON_BLOCKED = _("Your account is blocked for interlibrary loan (%(reason)s). Please contact the library counter.")
@@ -41,8 +47,37 @@ def submit_request(*, patron: Patron, request: Request, actor, overrides: dict |
     results = rules.check_submission(request, overrides=overrides)
     request.duplicate_override_reason = overrides.get("duplicate", "")[:300]
     request.copyright_override_reason = overrides.get("copyright", "")[:300]
-    from fees import support
-
     support.assign(request)
     warnings = [str(r.message) for r in results if r.outcome == rules.WARN]
-    return services.submit(request, actor=actor, note="\n".join(warnings))
+    return submit(request, actor=actor, note="\n".join(warnings))
+
+
+def next_request_number(today: datetime.date | None = None) -> str:
+    """ILL-<year>-<6 digits>, counted per calendar year. Holds the counter row until commit."""
+    year = (today or timezone.localdate()).year
+    RequestNumberCounter.objects.get_or_create(year=year)
+    RequestNumberCounter.objects.filter(year=year).update(last=F("last") + 1)
+    last = RequestNumberCounter.objects.get(year=year).last
+    return f"ILL-{year}-{last:06d}"
+
+
+@transaction.atomic
+def submit(request: Request, *, actor, note: str = "") -> Request:
+    """Save a new, already validated request as submitted (`submit_request` checks the rules and
+    calls this inside the same transaction while it holds the lock on the patron)."""
+    if request.pk is not None:
+        refuse(request, "submit")
+    request.number = next_request_number()
+    request.status = lifecycle.NEW
+    request.submitted_at = timezone.now()
+    if actor is not None and request.created_by_id is None:
+        request.created_by = actor
+    request.full_clean(exclude=["number", "status"])
+    request.status = lifecycle.REQUEST.find("submit", lifecycle.NEW, request.kind).target
+    request.save()
+    support.link(request)
+    event = RequestEvent.objects.create(
+        request=request, action="submit", from_status="", to_status=request.status, actor=actor, note=note
+    )
+    notices.notify_patron(request, "received", event=event)
+    return request

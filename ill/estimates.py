@@ -1,0 +1,76 @@
+"""What the patron is told before applying: the likely cost (a range over the lenders that could
+take the request, priced by `fees.estimates`) and how long it is likely to take (DESIGN.md §5, §7)."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from fees.estimates import cost_range
+from ill.models import LendingInstitution, Request
+
+K = LendingInstitution.Kind
+
+COPY_TIMES = {
+    Request.Delivery.MAIL: _("3 days to 1 week (sometimes 2 weeks or more)"),
+    Request.Delivery.EXPRESS: _("2 to 5 days"),
+    Request.Delivery.FAX: _("1 hour to 2 days (by express mail when the lender cannot send electronically)"),
+}
+OVERSEAS_COPY_TIME = _("5 days to 3 weeks (sometimes more than a month)")
+LOAN_TIMES = {
+    K.JAPANESE_UNIVERSITY: _("1 week or more"),
+    K.NDL: _("1 week or more"),
+    K.REGIONAL_NETWORK: _("1 to 2 weeks"),
+    K.RESEARCH_INSTITUTION: _("1 to 2 weeks"),
+    K.OVERSEAS: _("2 weeks to several months"),
+    K.OTHER: _("2 weeks to several months"),
+}
+LOAN_PERIOD = _("Loan period: usually 1–2 weeks (about 2 weeks from the National Diet Library).")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    low: int | None
+    high: int | None
+    lenders: int
+    time: str
+
+    @property
+    def known(self) -> bool:
+        return self.low is not None
+
+
+def candidate_lenders(request: Request):
+    """Active lenders that could take this request: overseas only if allowed, public expense only
+    where accepted."""
+    lenders = (
+        LendingInstitution.objects.filter(active=True)
+        .select_related("fee_schedule")
+        .prefetch_related("fee_schedule__paper_prices")
+    )
+    if request.scope != Request.Scope.OVERSEAS:
+        lenders = lenders.exclude(kind=K.OVERSEAS)
+    if request.is_public_expense:
+        lenders = lenders.filter(accepts_public_expense=True)
+    return lenders
+
+
+def delivery_time(request: Request) -> str:
+    if request.is_copy:
+        if request.scope == Request.Scope.OVERSEAS:
+            return str(
+                _("Japan: %(japan)s; overseas: %(overseas)s")
+                % {
+                    "japan": COPY_TIMES.get(request.delivery_method, COPY_TIMES[Request.Delivery.MAIL]),
+                    "overseas": OVERSEAS_COPY_TIME,
+                }
+            )
+        return str(COPY_TIMES.get(request.delivery_method, COPY_TIMES[Request.Delivery.MAIL]))
+    return str(
+        _("University libraries and the NDL: 1 week or more; regional network: 1–2 weeks; others: 2 weeks to months.")
+    )
+
+
+def estimate(request: Request, lenders=None) -> Estimate:
+    """The cheapest and dearest total for this request alone at the candidate lenders, and the time."""
+    found = cost_range(request, list(candidate_lenders(request) if lenders is None else lenders))
+    return Estimate(low=found.low, high=found.high, lenders=found.lenders, time=delivery_time(request))

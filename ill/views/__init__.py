@@ -1,0 +1,1 @@
+"""Pages: the patron's (`patron`) and the desk's, by page group (`desk_*`)."""

@@ -1,0 +1,119 @@
+"""The counter's day: the worklists, the filtered queue and bulk actions."""
+
+import re
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from core.errors import ServiceError
+from core.text import int_param
+from ill import selectors, services
+from ill.converters import RequestNumberConverter
+from ill.filters import RequestFilter
+from ill.forms_desk import (
+    BulkActionForm,
+)
+from ill.models import Request
+from ill.worklists import ATTENTION, WORKLISTS, desk_counts
+from patrons.models import Branch
+from patrons.permissions import desk_required, staff_branch
+
+PAGE_SIZES = (25, 50, 100)
+REQUEST_NUMBER = re.compile(RequestNumberConverter.regex)
+
+
+@desk_required
+def home(request):
+    """The counter's day: how many requests wait in each worklist, for the staff member's branch."""
+    branches = list(Branch.objects.filter(active=True))
+    own = staff_branch(request.user)
+    chosen = request.GET.get("branch")
+    branch = next((b for b in branches if str(b.pk) == chosen), None) if chosen else (own if chosen is None else None)
+    counts = desk_counts(branch)
+    tiles = [(name, label, counts[name]) for name, label in WORKLISTS]
+    return render(
+        request,
+        "ill/desk/home.html",
+        {
+            "tiles": tiles,
+            "branches": branches,
+            "branch": branch,
+            "counts": counts,
+            "attention": ATTENTION,
+            "branch_param": branch.pk if branch else "",
+        },
+    )
+
+
+@desk_required
+def queue(request):
+    data = request.GET.copy()
+    own = staff_branch(request.user)
+    if "branch" not in data and own is not None:
+        data["branch"] = str(own.pk)  # staff see every branch but start with their own
+    if not data.get("sort"):
+        data["sort"] = "-submitted"
+    base = Request.objects.select_related("patron", "pickup_branch", "lender").annotate(
+        has_open_extension=selectors.has_open_extension()
+    )
+    filterset = RequestFilter(data, queryset=base)
+    rows = filterset.qs if filterset.is_valid() else base.none()
+    size = int_param(data.get("size"), 25)
+    size = size if size in PAGE_SIZES else 25
+    page = Paginator(rows, size).get_page(data.get("page"))
+    return render(
+        request,
+        "ill/desk/queue.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "size": size,
+            "sizes": PAGE_SIZES,
+            "worklists": WORKLISTS,
+            "worklist": data.get("worklist", ""),
+            "bulk_actions": BulkActionForm.ACTIONS,
+        },
+        status=200 if filterset.is_valid() else 400,
+    )
+
+
+BULK_SERVICES = {
+    "mark_reviewed": lambda item, user: services.mark_reviewed(item, actor=user),
+    "notify_arrival": lambda item, user: services.notify_arrival(item, actor=user),
+    "send_back": lambda item, user: services.send_back(item, actor=user),
+}
+
+
+@desk_required
+def bulk(request):
+    """Apply one action to several requests; each succeeds or is refused on its own."""
+    if request.method != "POST":
+        return redirect("desk:queue")
+    data = request.POST.copy()
+    data.setlist("selected", [n for n in request.POST.getlist("selected") if REQUEST_NUMBER.fullmatch(n)])
+    form = BulkActionForm(data)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("desk:queue")
+    if not form.is_valid():
+        messages.error(request, _("Choose an action and at least one request."))
+        return redirect(back or "desk:queue")
+    run = BULK_SERVICES[form.cleaned_data["action"]]
+    done, refused = [], []
+    for item in form.cleaned_data["selected"]:
+        try:
+            run(item, request.user)
+            done.append(item.number)
+        except ServiceError as exc:
+            refused.append(f"{item.number}: {exc}")
+    if done:
+        messages.success(
+            request, _("Done for %(count)d request(s): %(numbers)s") % {"count": len(done), "numbers": ", ".join(done)}
+        )
+    for line in refused:
+        messages.error(request, line)
+    return redirect(back)

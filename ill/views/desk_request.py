@@ -1,0 +1,318 @@
+"""One request at the desk: its history and one form per next step, and its print-outs."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.errors import ServiceError
+from fees import charges
+from ill import next_steps, selectors, services
+from ill.forms_desk import (
+    ArrivalForm,
+    GrantExtensionForm,
+    HandOverForm,
+    NoteForm,
+    OrderForm,
+    PaymentForm,
+    RejectForm,
+    ReturnForm,
+)
+from ill.models import Request
+from patrons.permissions import desk_required
+
+
+def request_or_404(number) -> Request:
+    return get_object_or_404(
+        Request.objects.select_related("patron__user", "patron__laboratory", "pickup_branch", "lender", "budget_code"),
+        number=number,
+    )
+
+
+# --- one request ---------------------------------------------------------------------------
+
+
+def _do_order(item, form, user):
+    data = form.cleaned_data
+    services.order(
+        item,
+        actor=user,
+        lenders=form.lenders(),
+        lender_reference=data["lender_reference"],
+        shipping_method=data["shipping_method"],
+        note=data["note"],
+        estimated_charge=data.get("estimated_charge"),
+        patron_accepted=data.get("patron_accepted", False),
+        patron_pays=data.get("patron_pays", False),
+    )
+
+
+def _do_arrival(item, form, user):
+    data = form.cleaned_data
+    services.record_shipment(
+        lender=item.lender,
+        delivery=item.shipping_method or item.delivery_method,
+        actor=user,
+        items=[
+            services.ArrivedItem(
+                request=item,
+                pages=data.get("pages"),
+                colour_pages=data.get("colour_pages"),
+                lender_due_date=data.get("lender_due_date"),
+                use_restriction=data["use_restriction"],
+                restriction_note=data["restriction_note"],
+                adjusted_total=data.get("adjusted_total"),
+                adjustment_reason=data.get("adjustment_reason", ""),
+            )
+        ],
+    )
+
+
+def _do_payment(item, form, user):
+    services.record_payment(
+        item, amount=form.cleaned_data["amount"], receipt_number=form.cleaned_data["receipt_number"], actor=user
+    )
+
+
+def _do_return(item, form, user):
+    data = form.cleaned_data
+    services.take_back(
+        item,
+        actor=user,
+        stamps=data.get("stamps_amount") or 0,
+        postal_barcode=data.get("postal_barcode", False),
+        note=data.get("note", ""),
+    )
+
+
+def _extension_action(service, **fields):
+    def run(item, form, user):
+        extension = selectors.open_extension_of(item)
+        if extension is None:
+            raise ServiceError(services.EXTENSION_NOT_OPEN, code="extension_answered")
+        service(
+            extension,
+            actor=user,
+            note=form.cleaned_data.get("note", ""),
+            **{name: form.cleaned_data[name] for name in fields},
+        )
+
+    return run
+
+
+def _note_action(service):
+    return lambda item, form, user: service(item, actor=user, note=form.cleaned_data.get("note", ""))
+
+
+def _note_form(label, style="btn-primary", to_patron=False):
+    """Form options; `to_patron` when the note is e-mailed to the patron (and says so)."""
+    options = {"submit_label": label, "submit_class": style}
+    if to_patron:
+        options["note_label"] = gettext_lazy("Message to the patron")
+    return options
+
+
+# action -> (form class, form kwargs, what it does, success message, title)
+ACTIONS = {
+    "review": (
+        NoteForm,
+        _note_form(gettext_lazy("Mark as checked"), "btn-outline-primary"),
+        _note_action(services.mark_reviewed),
+        gettext_lazy("Marked as checked."),
+        gettext_lazy("Citation and rules checked"),
+    ),
+    "order": (OrderForm, {}, _do_order, gettext_lazy("Ordered."), gettext_lazy("Order from a lender")),
+    "reject": (
+        RejectForm,
+        {},
+        lambda item, form, user: services.reject(
+            item, actor=user, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
+        ),
+        gettext_lazy("Rejected."),
+        gettext_lazy("Reject"),
+    ),
+    "cancel": (
+        NoteForm,
+        _note_form(gettext_lazy("Cancel request"), "btn-outline-danger", to_patron=True),
+        lambda item, form, user: services.cancel(item, actor=user, reason=form.cleaned_data["note"]),
+        gettext_lazy("Cancelled."),
+        gettext_lazy("Cancel on the patron's behalf"),
+    ),
+    "mark_unfilled": (
+        NoteForm,
+        _note_form(gettext_lazy("Mark unfilled"), "btn-warning"),
+        _note_action(services.mark_unfilled),
+        gettext_lazy("Marked unfilled."),
+        gettext_lazy("The lender cannot supply it"),
+    ),
+    "record_arrival": (
+        ArrivalForm,
+        {},
+        _do_arrival,
+        gettext_lazy("Arrival recorded; the patron is being e-mailed."),
+        gettext_lazy("Record arrival"),
+    ),
+    "notify": (
+        NoteForm,
+        _note_form(gettext_lazy("E-mail the arrival notice"), "btn-outline-primary"),
+        lambda item, form, user: services.notify_arrival(item, actor=user),
+        gettext_lazy("The arrival notice is being e-mailed."),
+        gettext_lazy("Tell the patron"),
+    ),
+    "payment": (
+        PaymentForm,
+        {},
+        _do_payment,
+        gettext_lazy("Payment recorded."),
+        gettext_lazy("Record payment at the counter"),
+    ),
+    "hand_over": (
+        HandOverForm,
+        {},
+        lambda item, form, user: services.hand_over(
+            item, actor=user, campus_mail=form.cleaned_data.get("campus_mail", False), note=form.cleaned_data["note"]
+        ),
+        gettext_lazy("Handed over."),
+        gettext_lazy("Hand over to the patron"),
+    ),
+    "extension_forward": (
+        NoteForm,
+        _note_form(gettext_lazy("Asked the lender"), "btn-outline-primary"),
+        _extension_action(services.forward_extension),
+        gettext_lazy("Extension request sent to the lender."),
+        gettext_lazy("Extension requested: ask the lender"),
+    ),
+    "extension_grant": (
+        GrantExtensionForm,
+        {},
+        _extension_action(services.grant_extension, new_lender_due_date=True),
+        gettext_lazy("Extension granted; the patron is being e-mailed."),
+        gettext_lazy("The lender granted the extension"),
+    ),
+    "extension_refuse": (
+        NoteForm,
+        _note_form(gettext_lazy("Extension refused"), "btn-outline-secondary"),
+        _extension_action(services.refuse_extension),
+        gettext_lazy("Extension refused; the patron is being e-mailed."),
+        gettext_lazy("The lender refused the extension"),
+    ),
+    "return_by_patron": (
+        ReturnForm,
+        {},
+        _do_return,
+        gettext_lazy("Returned by the patron."),
+        gettext_lazy("Patron returned the book"),
+    ),
+    "send_back": (
+        NoteForm,
+        _note_form(gettext_lazy("Sent back to the lender")),
+        _note_action(services.send_back),
+        gettext_lazy("Sent back and closed."),
+        gettext_lazy("Send back to the lender"),
+    ),
+    "close_not_collected": (
+        NoteForm,
+        _note_form(gettext_lazy("Close as not collected"), "btn-outline-secondary"),
+        _note_action(services.close_not_collected),
+        gettext_lazy("Closed as not collected."),
+        gettext_lazy("Not collected"),
+    ),
+    "close_not_needed": (
+        NoteForm,
+        _note_form(gettext_lazy("Close as no longer needed"), "btn-outline-secondary", to_patron=True),
+        _note_action(services.close_not_needed),
+        gettext_lazy("Closed as no longer needed."),
+        gettext_lazy("Close: the patron no longer needs it"),
+    ),
+    "close_unfilled": (
+        NoteForm,
+        _note_form(gettext_lazy("Close as unfilled"), "btn-outline-secondary", to_patron=True),
+        _note_action(services.close_unfilled),
+        gettext_lazy("Closed as unfilled."),
+        gettext_lazy("Close: no lender can supply it"),
+    ),
+}
+
+
+def _action_forms(item, charge, bound: dict | None = None):
+    forms = []
+    for action in next_steps.available(item, charge):
+        form_class, extra, _run, _msg, title = ACTIONS[action]
+        if bound and bound["action"] == action:
+            form = bound["form"]
+        else:
+            form = form_class(request_obj=item, action_url=reverse("desk:action", args=[item.number, action]), **extra)
+        folded = action in next_steps.SECONDARY and not (bound and bound["action"] == action)
+        forms.append((action, title, form, folded))
+    return forms
+
+
+def _detail_context(item, bound=None):
+    charge = charges.charge_of(item)
+    return {
+        "item": item,
+        "charge": charge,
+        "charge_lines": charge.lines.all() if charge else [],
+        "payments": item.payments.all(),
+        "events": item.events.select_related("actor"),
+        "candidates": item.candidates.select_related("lender"),
+        "extensions": item.extensions.all(),
+        "action_forms": _action_forms(item, charge, bound),
+        "patron_active_loans": selectors.active_loan_count(item.patron),
+        "loan_limit": selectors.loan_limit(),
+        "messages_sent": item.messages.order_by("-created_at")[:10],
+    }
+
+
+@desk_required
+def request_detail(request, number):
+    item = request_or_404(number)
+    return render(request, "ill/desk/request_detail.html", _detail_context(item))
+
+
+@desk_required
+def request_action(request, number, action):
+    if action not in ACTIONS:
+        raise Http404
+    if request.method != "POST":
+        return redirect("desk:request", number=number)
+    item = request_or_404(number)
+    form_class, extra, run, success, _title = ACTIONS[action]
+    form = form_class(
+        request.POST, request_obj=item, action_url=reverse("desk:action", args=[item.number, action]), **extra
+    )
+    status = 400
+    if action not in next_steps.available(item, charges.charge_of(item)):
+        messages.error(request, _("This action is not possible in the request's current state."))
+        status = 409
+    elif form.is_valid():
+        try:
+            run(item, form, request.user)
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            status = exc.status_code
+        else:
+            messages.success(request, success)
+            return redirect(item.get_desk_url())
+    item.refresh_from_db()
+    return render(
+        request, "ill/desk/request_detail.html", _detail_context(item, {"action": action, "form": form}), status=status
+    )
+
+
+@desk_required
+def print_slip(request, number):
+    """The request slip for the lender (print-friendly)."""
+    item = request_or_404(number)
+    return render(
+        request, "ill/desk/print_slip.html", {"item": item, "candidates": item.candidates.select_related("lender")}
+    )
+
+
+@desk_required
+def print_band(request, number):
+    """The band put around a borrowed book: title, patron, due date, pick-up branch, restrictions."""
+    item = request_or_404(number)
+    return render(request, "ill/desk/print_band.html", {"item": item})

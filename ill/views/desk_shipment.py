@@ -1,0 +1,106 @@
+"""Several requests a lender sent together, recorded as one priced shipment."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from core.errors import ServiceError
+from core.text import int_param
+from ill import services
+from ill.forms_desk import (
+    ShipmentForm,
+    ShipmentLineFormSet,
+)
+from ill.models import Request
+from patrons.permissions import desk_required
+
+# --- shipments -----------------------------------------------------------------------------
+
+
+@desk_required
+def shipment(request):
+    """Record several requests a lender sent together as one priced shipment (DESIGN.md §5)."""
+    lender_id = request.POST.get("lender") or request.GET.get("lender")
+    form = ShipmentForm(request.POST or None, initial={"lender": lender_id, "delivery": "mail"})
+    lender = None
+    if int_param(lender_id) is not None:
+        lender = form.fields["lender"].queryset.filter(pk=int_param(lender_id)).first()
+    waiting = []
+    if lender is not None:
+        waiting = list(
+            Request.objects.filter(lender=lender, status=Request.Status.ORDERED)
+            .select_related("patron")
+            .order_by("ordered_at")
+        )
+    by_id = {r.pk: r for r in waiting}
+    step = request.POST.get("step", "")
+    posted = request.method == "POST" and step in ("preview", "record")
+    if posted:
+        formset = ShipmentLineFormSet(request.POST, prefix="line")
+    else:
+        formset = ShipmentLineFormSet(
+            prefix="line",
+            initial=[
+                {"request_id": r.pk, "pages": r.page_count, "colour_pages": r.colour_pages, "use_restriction": "none"}
+                for r in waiting
+            ],
+        )
+    preview = None
+    status = 200
+    if posted:
+        if form.is_valid() and formset.is_valid():
+            data = form.cleaned_data
+            items = [
+                services.ArrivedItem(
+                    request=by_id[line["request_id"]],
+                    pages=line.get("pages"),
+                    colour_pages=line.get("colour_pages"),
+                    lender_due_date=data.get("lender_due_date"),
+                    use_restriction=line.get("use_restriction") or "none",
+                )
+                for line in formset.cleaned_data
+                if line.get("arrived") and line.get("request_id") in by_id
+            ]
+            try:
+                if not items:
+                    raise ServiceError(services.SHIPMENT_EMPTY, code="shipment_empty")
+                if step == "record":
+                    services.record_shipment(
+                        lender=data["lender"],
+                        items=items,
+                        delivery=data["delivery"],
+                        actor=request.user,
+                        lender_invoice=data["lender_invoice"],
+                    )
+                    messages.success(
+                        request,
+                        _("%(count)d arrival(s) recorded; the patrons are being e-mailed.") % {"count": len(items)},
+                    )
+                    return redirect(f"{reverse('desk:shipment')}?lender={data['lender'].pk}")
+                preview = {
+                    "breakdown": services.preview_shipment(data["lender"], items, data["delivery"]),
+                    "items": items,
+                }
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+                status = exc.status_code
+        else:
+            status = 400
+    rows = [(line, by_id.get(_line_request_id(line))) for line in formset.forms]
+    return render(
+        request,
+        "ill/desk/shipment.html",
+        {
+            "form": form,
+            "formset": formset,
+            "rows": rows,
+            "lender": lender,
+            "preview": preview,
+        },
+        status=status,
+    )
+
+
+def _line_request_id(line_form):
+    return int_param(line_form["request_id"].value())

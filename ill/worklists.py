@@ -1,0 +1,75 @@
+"""The counter's worklists (DESIGN.md §4): each is a query derived from the state tables
+(`ill.lifecycle.REQUEST`, `ill.states.EXTENSION`) and the one definitions in `ill.selectors`."""
+
+import datetime
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ill import selectors
+from ill.lifecycle import REQUEST
+from ill.models import Request
+
+S = Request.Status
+
+
+def worklist_q(name: str, today: datetime.date | None = None) -> Q:
+    """The requests of one counter worklist, as a filter."""
+    today = today or timezone.localdate()
+    if name == "review":
+        return Q(status__in=REQUEST.sources("reject"), reviewed_at__isnull=True)
+    if name == "order":
+        return Q(status=S.SUBMITTED, reviewed_at__isnull=False)
+    if name == "unfilled":
+        return Q(status__in=REQUEST.sources("close_unfilled"))
+    if name == "ordered":
+        return Q(status__in=REQUEST.sources("record_arrival"))
+    if name == "not_notified":
+        return Q(status__in=REQUEST.sources("hand_over"), notified_at__isnull=True)
+    if name == "pickup":
+        return Q(status__in=REQUEST.sources("hand_over"), notified_at__isnull=False)
+    if name == "not_collected":
+        since = timezone.now() - datetime.timedelta(days=settings.ILL_NOT_COLLECTED_DAYS)
+        return Q(status__in=REQUEST.sources("close_not_collected"), arrived_at__lt=since)
+    if name == "due_soon":
+        return selectors.due_soon_q(today)
+    if name == "overdue":
+        return selectors.overdue_q(today)
+    if name == "send_back":
+        return Q(status__in=REQUEST.sources("send_back"))
+    if name == "extensions":
+        return Q(selectors.has_open_extension())
+    raise KeyError(name)
+
+
+WORKLISTS = [
+    ("review", _("To review")),
+    ("order", _("Checked, to order")),
+    ("unfilled", _("Unfilled: next lender or close")),
+    ("ordered", _("Ordered, waiting for the lender")),
+    ("not_notified", _("Arrived, patron not yet told")),
+    ("pickup", _("Waiting for pick-up")),
+    ("not_collected", _("Not collected")),
+    ("due_soon", _("On loan, due soon")),
+    ("overdue", _("Overdue")),
+    ("send_back", _("Returned, to send back")),
+    ("extensions", _("Extension requests")),
+]
+ATTENTION = ("unfilled", "not_notified", "not_collected", "overdue", "extensions")
+
+
+def needs_attention_q() -> Q:
+    q = Q()
+    for name in ATTENTION:
+        q |= worklist_q(name)
+    return q
+
+
+def desk_counts(branch=None) -> dict:
+    """The number of requests in each counter worklist, in one query."""
+    qs = Request.objects.all()
+    if branch is not None:
+        qs = qs.filter(pickup_branch=branch)
+    return qs.aggregate(**{name: Count("pk", filter=worklist_q(name)) for name, _label in WORKLISTS})
