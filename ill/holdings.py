@@ -10,6 +10,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+import pymarc
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -173,8 +174,6 @@ def read_csv(data: bytes, report: ImportReport) -> Iterator[HoldingRecord]:
 def read_marc(data: bytes, report: ImportReport) -> Iterator[HoldingRecord]:
     """ISO 2709 (binary MARC) or MARCXML; MARC 21 tags: 001 ID, 020 ISBN, 022 ISSN, 035 (NCID),
     100/110/111 author, 245 title, 050/090/852 call number, 856 / 338 electronic."""
-    import pymarc
-
     if data.lstrip()[:1] == b"<":
         records = pymarc.parse_xml_to_array(io.BytesIO(data))
     else:
