@@ -22,9 +22,9 @@ def charges_summary(fiscal_year: int):
     return (
         Charge.objects.filter(created_at__gte=start, created_at__lt=end)
         .annotate(month=TruncMonth("created_at"))
-        .values("month", "payment_class", "budget_code__code", "budget_code__name")
+        .values("month", "payment_class", "state", "budget_code__code", "budget_code__name")
         .annotate(count=Count("pk"), total=Sum("total"))
-        .order_by("month", "payment_class", "budget_code__code")
+        .order_by("month", "payment_class", "state", "budget_code__code")
     )
 
 

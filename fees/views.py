@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import pgettext
 
 from core.text import int_param
@@ -14,6 +15,16 @@ from fees.selectors import charges_detail, charges_summary
 from patrons.permissions import desk_required
 
 CLASS_LABELS = dict(Charge.PaymentClass.choices)
+PRIVATE_PAID = _lazy("Private expense, paid")
+PRIVATE_UNPAID = _lazy("Private expense, not paid yet")
+
+
+def total_group(payment_class: str, state: str) -> str:
+    """Where a charge counts in the totals: private charges apart by paid and not paid, so that the
+    cash received is not mixed with what patrons still owe; budget and support charges by class."""
+    if payment_class == Charge.PaymentClass.PRIVATE:
+        return str(PRIVATE_PAID if state == Charge.State.PAID else PRIVATE_UNPAID)
+    return str(CLASS_LABELS.get(payment_class, payment_class))
 
 
 def _fiscal_year(request) -> int:
@@ -32,7 +43,8 @@ def charges_report(request):
         return _detail_csv(year)
     by_class = {}
     for row in rows:
-        by_class[row["payment_class"]] = by_class.get(row["payment_class"], 0) + (row["total"] or 0)
+        group = total_group(row["payment_class"], row["state"])
+        by_class[group] = by_class.get(group, 0) + (row["total"] or 0)
     return render(
         request,
         "fees/charges_report.html",
@@ -40,7 +52,8 @@ def charges_report(request):
             "year": year,
             "rows": rows,
             "class_labels": CLASS_LABELS,
-            "by_class": [(CLASS_LABELS.get(k, k), v) for k, v in sorted(by_class.items())],
+            "state_labels": dict(Charge.State.choices),
+            "by_class": sorted(by_class.items()),
             "grand_total": sum(by_class.values()),
             "years": range(current_fiscal_year(), current_fiscal_year() - 6, -1),
         },
@@ -63,6 +76,7 @@ def _summary_csv(year: int, rows):
             _("Payment class"),
             _("Budget code"),
             _("Budget name"),
+            _("State"),
             pgettext("column", "Requests"),
             _("Total (yen)"),
         ]
@@ -75,6 +89,7 @@ def _summary_csv(year: int, rows):
                 CLASS_LABELS.get(row["payment_class"], row["payment_class"]),
                 row["budget_code__code"] or "",
                 row["budget_code__name"] or "",
+                dict(Charge.State.choices).get(row["state"], row["state"]),
                 row["count"],
                 row["total"],
             ]

@@ -185,6 +185,7 @@ def _detail_context(item: Request, **extra):
         "extensions": item.extensions.all(),
         "charge": charge,
         "charge_lines": charge.lines.all() if charge else [],
+        "private_hours": settings.ILL_PRIVATE_PICKUP_HOURS,
         "extension_form": ExtensionForm(),
         **extra,
     }
