@@ -17,6 +17,7 @@ from fees.models import (
     Payment,
     Shipment,
     SupportBudget,
+    SupportUse,
 )
 from fees.schedules import schedule_for
 
@@ -25,6 +26,20 @@ SEED_EXAMPLE_2 = [
     calculator.CopyItem(key=1, mono_pages=3, colour_pages=0),
     calculator.CopyItem(key=2, mono_pages=2, colour_pages=2),
 ]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money a service wrote: shown, never added, changed or deleted here (a correction is a new
+    entry made by a service)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class PaperSizePriceInline(admin.TabularInline):
@@ -147,14 +162,11 @@ class BudgetCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(BudgetLedgerEntry)
-class BudgetLedgerEntryAdmin(admin.ModelAdmin):
+class BudgetLedgerEntryAdmin(ReadOnlyAdmin):
     list_display = ["budget_code", "request", "entry_type", "amount", "created_at"]
     list_filter = ["entry_type", "budget_code__fiscal_year"]
     search_fields = ["budget_code__code", "request__number"]
     list_select_related = ["budget_code", "request"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SupportBudget)
@@ -202,30 +214,35 @@ class SupportBudgetAdmin(admin.ModelAdmin):
         return getattr(obj, "supported_requests", obj.requests.count())
 
 
-class ChargeLineInline(admin.TabularInline):
-    model = ChargeLine
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
-    readonly_fields = ["position", "code", "section", "unit_price", "quantity", "amount"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
 
-class PaymentInline(admin.TabularInline):
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ChargeLineInline(ReadOnlyInline):
+    model = ChargeLine
+    readonly_fields = ["position", "code", "section", "unit_price", "quantity", "amount"]
+    fields = readonly_fields
+
+
+class PaymentInline(ReadOnlyInline):
     model = Payment
     fk_name = "charge"
-    extra = 0
     readonly_fields = ["method", "amount", "receipt_number", "received_by", "received_at"]
     fields = readonly_fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Charge)
-class ChargeAdmin(admin.ModelAdmin):
+class ChargeAdmin(ReadOnlyAdmin):
     list_display = ["request", "payment_class", "budget_code", "total", "state", "created_at"]
     list_filter = ["payment_class", "state"]
     search_fields = ["request__number"]
@@ -251,17 +268,24 @@ class ChargeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(admin.ModelAdmin):
+class ShipmentAdmin(ReadOnlyAdmin):
     list_display = ["lender", "received_at", "delivery_method", "total", "lender_invoice"]
     list_filter = ["lender"]
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["request", "charge", "method", "amount", "receipt_number", "received_at"]
     list_filter = ["method"]
     search_fields = ["receipt_number", "request__number"]
     list_select_related = ["request", "charge"]
 
-    def has_change_permission(self, request, obj=None):
-        return False
+
+@admin.register(SupportUse)
+class SupportUseAdmin(ReadOnlyAdmin):
+    """A use of the support budget moves only through fees.states.SUPPORT (fees.support)."""
+
+    list_display = ["request", "patron", "budget", "state", "amount", "updated_at"]
+    list_filter = ["state", "budget__fiscal_year"]
+    search_fields = ["request__number", "patron__patron_number", "patron__full_name"]
+    list_select_related = ["request", "patron", "budget"]

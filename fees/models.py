@@ -212,6 +212,16 @@ class BudgetLedgerEntry(models.Model):
         verbose_name_plural = _("budget ledger entries")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["budget_code", "entry_type"], name="ledger_code_type")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(entry_type__in=["commitment", "release", "charge"]), name="ledger_entry_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(entry_type="release", amount__lte=0)
+                | Q(entry_type__in=["commitment", "charge"], amount__gte=0),
+                name="ledger_amount_sign",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.budget_code.code} {self.entry_type} {self.amount}"
@@ -394,6 +404,10 @@ class Payment(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(method="cash") | Q(charge__isnull=False), name="payment_cash_pays_a_charge"
+            ),
+            models.CheckConstraint(
+                condition=Q(method__in=["cash", "stamps", "postal_barcode", "bank_transfer"]),
+                name="payment_method_valid",
             ),
         ]
 

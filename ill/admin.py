@@ -15,6 +15,7 @@ from ill.models import (
     RequestEvent,
     RequestNumberCounter,
 )
+from ill.services import add_note
 
 
 @admin.register(LendingInstitution)
@@ -93,66 +94,150 @@ class LenderCandidateInline(admin.TabularInline):
         return False
 
 
-class RequestEventInline(admin.TabularInline):
+class AppendOnly:
+    """History is append-only: written by the services, never added, changed or deleted here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RequestEventInline(AppendOnly, admin.TabularInline):
     model = RequestEvent
     extra = 0
     readonly_fields = ["created_at", "action", "from_status", "to_status", "actor", "note", "visible_to_patron"]
     fields = readonly_fields
     can_delete = False
 
+
+class ExtensionRequestInline(admin.TabularInline):
+    model = ExtensionRequest
+    extra = 0
+    fields = readonly_fields = [
+        "state",
+        "requested_at",
+        "requested_by",
+        "reason",
+        "new_lender_due_date",
+        "new_due_date",
+        "decided_at",
+        "decided_by",
+        "answer_note",
+    ]
+    can_delete = False
+
     def has_add_permission(self, request, obj=None):
         return False
 
 
+# Always read-only: the number, the status (changed only by the lifecycle services) and the timestamps.
+REQUEST_ALWAYS_READ_ONLY = [
+    "number",
+    "status",
+    "submitted_at",
+    "reviewed_at",
+    "ordered_at",
+    "arrived_at",
+    "notified_at",
+    "handed_over_at",
+    "returned_at",
+    "closed_at",
+    "updated_at",
+    "lender",
+    "lender_reference",
+]
+# Read-only once the request is past `submitted`: the ordering, money and answer services own them.
+REQUEST_SERVICE_OWNED = [
+    "expense_type",
+    "budget_code",
+    "support_budget",
+    "shipping_method",
+    "estimate",
+    "due_date",
+    "lender_due_date",
+    "use_restriction",
+    "reject_reason",
+    "close_reason",
+]
+
+
 @admin.register(Request)
 class RequestAdmin(admin.ModelAdmin):
-    """Status is read-only here: it changes only through the lifecycle services (the desk pages)."""
+    """Status is read-only here: it changes only through the lifecycle services (the desk pages).
+    Once a request is past `submitted`, what the services own is read-only too, and every save
+    here is written to the request's history."""
 
     list_display = ["number", "kind", "status", "display_title", "patron", "pickup_branch", "lender", "submitted_at"]
     list_filter = ["kind", "status", "expense_type", "pickup_branch", "lender__kind"]
     search_fields = ["number", "title", "article_title", "isbn", "issn", "patron__patron_number", "patron__full_name"]
     date_hierarchy = "submitted_at"
     list_select_related = ["patron", "pickup_branch", "lender"]
-    readonly_fields = [
-        "number",
-        "status",
-        "submitted_at",
-        "ordered_at",
-        "arrived_at",
-        "notified_at",
-        "handed_over_at",
-        "returned_at",
-        "closed_at",
-        "lender",
-        "lender_reference",
-    ]
+    readonly_fields = REQUEST_ALWAYS_READ_ONLY
     autocomplete_fields = ["patron", "budget_code"]
-    inlines = [LenderCandidateInline, RequestEventInline]
+    inlines = [LenderCandidateInline, ExtensionRequestInline, RequestEventInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status != Request.Status.SUBMITTED:
+            fields += [name for name in REQUEST_SERVICE_OWNED if name not in fields]
+        return fields
 
     def has_add_permission(self, request):
         return False  # requests enter through the intake service (patron form or the desk)
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a request is cancelled or closed through a service, never deleted
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        changed = list(form.changed_data)
+        add_note(
+            obj,
+            actor=request.user,
+            action="admin_change",
+            note=str(_("Changed in the admin: %(fields)s") % {"fields": ", ".join(changed) or "—"}),
+            data={"changed": changed},
+            visible_to_patron=False,
+        )
+
 
 @admin.register(RequestEvent)
-class RequestEventAdmin(admin.ModelAdmin):
+class RequestEventAdmin(AppendOnly, admin.ModelAdmin):
     list_display = ["request", "action", "from_status", "to_status", "actor", "created_at"]
     list_filter = ["action"]
     search_fields = ["request__number"]
     list_select_related = ["request", "actor"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ExtensionRequest)
 class ExtensionRequestAdmin(admin.ModelAdmin):
+    """An extension is decided through ill.services.extensions; its state and dates are read-only here."""
+
     list_display = ["request", "state", "requested_at", "new_due_date", "decided_at"]
     list_filter = ["state"]
     search_fields = ["request__number"]
     raw_id_fields = ["request"]
+    readonly_fields = [
+        "request",
+        "state",
+        "requested_by",
+        "requested_at",
+        "new_lender_due_date",
+        "new_due_date",
+        "decided_by",
+        "decided_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False  # a patron asks for an extension through the extension service
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(RequestNumberCounter)

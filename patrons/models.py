@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.text import localized
@@ -188,3 +189,29 @@ class StaffMember(models.Model):
 
     def __str__(self):
         return f"{self.user.get_username()} ({self.branch})"
+
+
+class PatronEvent(models.Model):
+    """The history of a patron: blocks, unblocks and changes made in the admin."""
+
+    patron = models.ForeignKey(Patron, on_delete=models.CASCADE, related_name="events", verbose_name=_("patron"))
+    action = models.CharField(_("action"), max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("patron event")
+        verbose_name_plural = _("patron events")
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.patron_id} {self.action}"

@@ -1,16 +1,21 @@
-"""Changes to patrons that staff make at the desk."""
+"""Changes to patrons that staff make at the desk; each one is written to the patron's history."""
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
-from patrons.models import Patron
+from patrons.models import Patron, PatronEvent
 
 BLOCK_NEEDS_REASON = _("Give the reason for the block; the patron sees it.")
 
 
+def log(patron: Patron, *, action: str, actor=None, note: str = "", data: dict | None = None) -> PatronEvent:
+    """Record something that happened to a patron (append-only history)."""
+    return PatronEvent.objects.create(patron=patron, action=action, actor=actor, note=note, data=data or {})
+
+
 @transaction.atomic
-def block(patron: Patron, *, reason: str) -> Patron:
+def block(patron: Patron, *, reason: str, actor=None) -> Patron:
     """Stop the patron from submitting requests (e.g. a lost book, unpaid charges)."""
     reason = reason.strip()
     if not reason:
@@ -18,12 +23,15 @@ def block(patron: Patron, *, reason: str) -> Patron:
     patron = Patron.objects.select_for_update().get(pk=patron.pk)
     patron.blocked, patron.block_reason = True, reason[:200]
     patron.save(update_fields=["blocked", "block_reason", "updated_at"])
+    log(patron, action="blocked", actor=actor, note=patron.block_reason, data={"reason": patron.block_reason})
     return patron
 
 
 @transaction.atomic
-def unblock(patron: Patron) -> Patron:
+def unblock(patron: Patron, *, actor=None) -> Patron:
     patron = Patron.objects.select_for_update().get(pk=patron.pk)
+    previous = patron.block_reason
     patron.blocked, patron.block_reason = False, ""
     patron.save(update_fields=["blocked", "block_reason", "updated_at"])
+    log(patron, action="unblocked", actor=actor, data={"previous_reason": previous})
     return patron

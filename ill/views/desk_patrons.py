@@ -72,12 +72,12 @@ def patron_block(request, number):
     if request.method != "POST":
         return redirect("desk:patron", number=number)
     if request.POST.get("unblock"):
-        patron_services.unblock(patron)
+        patron_services.unblock(patron, actor=request.user)
         messages.success(request, _("The block is lifted."))
         return redirect("desk:patron", number=number)
     form = BlockForm(request.POST)
     if form.is_valid():
-        patron_services.block(patron, reason=form.cleaned_data["reason"])
+        patron_services.block(patron, reason=form.cleaned_data["reason"], actor=request.user)
         messages.success(request, _("The patron is blocked."))
         return redirect("desk:patron", number=number)
     return render(request, "ill/desk/patron.html", _patron_context(patron, block_form=form), status=400)
