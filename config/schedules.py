@@ -9,5 +9,5 @@ BEAT_SCHEDULE = {
     "due-soon": {"task": "ill.tasks.due_soon_task", "schedule": crontab(hour=9, minute=0)},
     "overdue": {"task": "ill.tasks.overdue_task", "schedule": crontab(hour=9, minute=5)},
     "not-collected": {"task": "ill.tasks.not_collected_task", "schedule": crontab(hour=9, minute=10)},
-    "no-longer-needed": {"task": "ill.tasks.cancel_no_longer_needed_task", "schedule": crontab(hour=7, minute=0)},
+    "no-longer-needed": {"task": "ill.tasks.close_no_longer_needed_task", "schedule": crontab(hour=7, minute=0)},
 }

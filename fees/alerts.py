@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from fees import support
-from fees.budgets import budget_position
+from fees.budgets import budget_positions
 from fees.models import BudgetCode, current_fiscal_year
 from notifications.services import notify_users
 from patrons.selectors import admin_recipients
@@ -46,19 +46,24 @@ def check_support_budget() -> str | None:
 def check_budget_codes() -> list[tuple[str, str]]:
     """Alert once per code at 80 % of its limit and once when nothing is left."""
     alerts = []
-    codes = BudgetCode.objects.filter(~Q(limit=None), fiscal_year=current_fiscal_year(), active=True).select_related(
-        "responsible"
+    codes = list(
+        BudgetCode.objects.filter(~Q(limit=None), fiscal_year=current_fiscal_year(), active=True).select_related(
+            "responsible"
+        )
     )
+    positions = budget_positions(codes)  # one query for all codes, not one per code
+    recipients = None
     for code in codes:
-        position = budget_position(code)
-        used = position.committed + position.charged
+        position = positions[code.pk]
+        used = position.used
         if not code.limit:
             continue
         level = "closed" if position.left <= 0 else "80" if used * 100 >= code.limit * 80 else None
         if level is None:
             continue
+        recipients = admin_recipients() if recipients is None else recipients
         sent = notify_users(
-            admin_recipients(),
+            recipients,
             template="fees/email",
             kind="budget_alert",
             key=f"budget:code:{code.pk}:{level}",

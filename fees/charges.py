@@ -13,7 +13,7 @@ from core.errors import ServiceError
 from core.statemachine import NEW
 from core.text import format_yen
 from fees import budgets, schedules, support
-from fees.models import PUBLIC_EXPENSES, Charge, ChargeLine, Payment, Shipment
+from fees.models import PUBLIC_EXPENSES, Charge, ChargeLine, ExpenseType, Payment, Shipment
 from fees.states import CHARGE
 
 NOT_PAID = _("The charge of %(amount)s for request %(number)s has not been paid yet: record the payment first.")
@@ -45,8 +45,8 @@ def payment_class_for(request) -> str:
     if request.support_budget_id is not None:
         return Charge.PaymentClass.SUPPORT
     return {
-        "public": Charge.PaymentClass.PUBLIC,
-        "grant": Charge.PaymentClass.GRANT,
+        ExpenseType.PUBLIC: Charge.PaymentClass.PUBLIC,
+        ExpenseType.GRANT: Charge.PaymentClass.GRANT,
     }.get(request.expense_type, Charge.PaymentClass.PRIVATE)
 
 

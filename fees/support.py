@@ -175,9 +175,11 @@ def link(request) -> SupportUse | None:
     """Once the submitted request is saved: record its claim on the budget it was assigned."""
     if request.support_budget_id is None:
         return None
-    assert SUPPORT.can("link", NEW)
     return SupportUse.objects.create(
-        budget_id=request.support_budget_id, request=request, patron_id=request.patron_id, state=U.LINKED
+        budget_id=request.support_budget_id,
+        request=request,
+        patron_id=request.patron_id,
+        state=SUPPORT.find("link", NEW).target,
     )
 
 

@@ -37,8 +37,3 @@ def close_no_longer_needed(today: datetime.date | None = None) -> dict:
         except ServiceError:  # ordered meanwhile
             continue
     return done
-
-
-# The name the beat schedule and earlier callers know.
-def cancel_no_longer_needed(today: datetime.date | None = None) -> int:
-    return sum(close_no_longer_needed(today).values())

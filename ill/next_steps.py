@@ -6,6 +6,7 @@ from fees.states import CHARGE
 from ill import selectors
 from ill.lifecycle import REQUEST
 from ill.models import Request
+from ill.services.ordering import past_not_needed
 from ill.states import EXTENSION
 
 S = Request.Status
@@ -44,6 +45,8 @@ SECONDARY = {"review", "notify", "mark_unfilled", "close_not_collected", "reject
 def available(item: Request, charge=None, extension=None) -> list[str]:
     """The desk's next steps for this request, in the counter's order."""
     steps = [a for a in REQUEST.allowed(item.status, item.kind) if a in ORDER]
+    if "close_not_needed" in steps and not past_not_needed(item):
+        steps.remove("close_not_needed")  # before the date, an unfilled request is closed as unfilled
     if item.status in NOTE_STEPS["review"] and item.reviewed_at is None:
         steps.append("review")
     if item.status in NOTE_STEPS["notify"]:

@@ -6,7 +6,7 @@ from ill import maintenance, reminders
 
 
 @shared_task(ignore_result=True)
-def cancel_no_longer_needed_task():
+def close_no_longer_needed_task():
     return maintenance.close_no_longer_needed()
 
 

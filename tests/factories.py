@@ -167,6 +167,7 @@ class RequestFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Request
+        skip_postgeneration_save = True  # the hooks write other rows, not the request
 
     number = factory.Sequence(lambda n: f"ILL-2026-{900000 + n:06d}")
     patron = factory.SubFactory(PatronFactory)
@@ -258,6 +259,7 @@ class ShipmentFactory(factory.django.DjangoModelFactory):
 class ChargeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Charge
+        skip_postgeneration_save = True
 
     @factory.post_generation
     def support_use(obj, create, extracted, **kwargs):

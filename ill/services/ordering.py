@@ -14,7 +14,7 @@ from core.text import format_yen
 from fees import budgets, schedules, support
 from ill import notices
 from ill.models import LenderCandidate, LendingInstitution, Request
-from ill.services.transitions import add_note, apply, can, lock, refuse
+from ill.services.transitions import add_note, apply, can, ensure_can, lock, refuse
 from ill.states import CANDIDATE
 
 S = Request.Status
@@ -47,6 +47,9 @@ PATRON_ACCEPTED = _("The patron accepted the estimate of %(estimate)s.")
 NEXT_NOT_ORDERED = _("The next candidate lender could not be ordered automatically: %(reason)s")
 NOT_NEEDED_ANY_MORE = _(
     "The patron no longer needs it after %(date)s: it is not ordered again. Close the request as no longer needed."
+)
+NOT_PAST_NOT_NEEDED = _(
+    "The patron's date after which it is no longer needed has not passed: close it as unfilled instead."
 )
 CLOSED_NOT_NEEDED = _("Closed: no lender could supply it before %(date)s, after which you no longer needed it.")
 
@@ -279,14 +282,13 @@ def _skip_waiting(request: Request) -> None:
         _move_candidate(candidate, "skip")
 
 
-@transaction.atomic
-def close_unfilled(request: Request, *, actor, note: str = "") -> Request:
-    """No lender could supply it: close and tell the patron."""
-    request = lock(request)
-    request.close_reason = Request.CloseReason.UNFILLED
+def _close(request: Request, action: str, reason: str, *, actor, note: str) -> Request:
+    """Close a locked unfilled request: the lenders not asked are skipped, its claim on the support
+    budget released, the patron told."""
+    request.close_reason = reason
     request.closed_at = timezone.now()
     request.status_note = note
-    event = apply(request, "close_unfilled", actor=actor, note=note)
+    event = apply(request, action, actor=actor, note=note)
     _skip_waiting(request)
     support.release(request, note=note)
     notices.notify_patron(request, "unfilled", event=event)
@@ -294,17 +296,19 @@ def close_unfilled(request: Request, *, actor, note: str = "") -> Request:
 
 
 @transaction.atomic
+def close_unfilled(request: Request, *, actor, note: str = "") -> Request:
+    """No lender could supply it: close and tell the patron."""
+    return _close(lock(request), "close_unfilled", Request.CloseReason.UNFILLED, actor=actor, note=note)
+
+
+@transaction.atomic
 def close_not_needed(request: Request, *, actor, note: str = "") -> Request:
     """Unfilled past the patron's "not needed after" date: close it as no longer needed and tell the
     patron; nothing more is ordered. (An ordered request is with a lender: its arrival is recorded.)"""
     request = lock(request)
-    date = request.not_needed_after.isoformat() if request.not_needed_after else ""
+    ensure_can(request, "close_not_needed")
+    if not past_not_needed(request):
+        raise ServiceError(NOT_PAST_NOT_NEEDED, code="still_needed")
+    date = request.not_needed_after.isoformat()
     message = note or str(CLOSED_NOT_NEEDED % {"date": date})
-    request.close_reason = Request.CloseReason.NOT_NEEDED
-    request.closed_at = timezone.now()
-    request.status_note = message
-    event = apply(request, "close_not_needed", actor=actor, note=message)
-    _skip_waiting(request)
-    support.release(request, note=message)
-    notices.notify_patron(request, "unfilled", event=event)
-    return request
+    return _close(request, "close_not_needed", Request.CloseReason.NOT_NEEDED, actor=actor, note=message)

@@ -629,3 +629,10 @@ def test_patron_categories_are_the_designs():
         "faculty",
         "staff",
     }
+
+
+def test_the_budget_code_monitor_reads_every_position_in_one_query(django_assert_max_num_queries, faculty, lab):
+    for n in range(12):
+        f.BudgetCodeFactory(responsible=faculty, laboratory=lab, limit=1000, code=f"M-{n}")
+    with django_assert_max_num_queries(3):  # the codes, their positions; no alert, no recipients
+        assert alerts.check_budget_codes() == []

@@ -475,3 +475,37 @@ def test_a_debt_can_be_paid_after_closing_as_not_collected(desk, undergraduate, 
     assert act(desk, request, "close_not_collected").status_code == 302
     assert act(desk, request, "payment", {"amount": 490, "receipt_number": "R-77"}).status_code == 302
     assert fees_charges.charge_of(request).state == "paid"
+
+
+def test_the_order_form_warns_before_a_supported_request_goes_to_a_lender_that_does_not_qualify(desk, undergraduate):
+    budget = f.SupportBudgetFactory()
+    overseas = f.FeeScheduleFactory(lender__kind="overseas", overseas_flat_fee_per_item=1800).lender
+    request = f.CopyRequestFactory(patron=undergraduate, support_budget=budget, scope="overseas")
+    page = desk.get(request.get_desk_url()).content.decode()
+    assert 'name="patron_pays"' in page  # the box is there for a supported request only
+    refused = act(desk, request, "order", {"lender_1": overseas.pk, "shipping_method": "mail"})
+    assert refused.status_code == 400
+    assert "¥1,800" in refused.content.decode()
+    assert status_of(request) == "submitted"
+    assert (
+        act(
+            desk, request, "order", {"lender_1": overseas.pk, "shipping_method": "mail", "patron_pays": "on"}
+        ).status_code
+        == 302
+    )
+    request.refresh_from_db()
+    assert (request.status, request.support_budget) == ("ordered", None)
+
+
+def test_an_unsupported_request_has_no_patron_pays_box(desk, undergraduate):
+    request = f.RequestFactory(patron=undergraduate)
+    assert 'name="patron_pays"' not in desk.get(request.get_desk_url()).content.decode()
+
+
+def test_closing_as_no_longer_needed_waits_for_the_patrons_date(desk, undergraduate, staff_user):
+    request = f.RequestFactory(patron=undergraduate, status="unfilled", not_needed_after=f.future(5))
+    assert "close_not_needed" not in desk.get(request.get_desk_url()).content.decode()
+    with pytest.raises(ServiceError) as refused:
+        services.close_not_needed(request, actor=staff_user)
+    assert refused.value.code == "still_needed"
+    assert status_of(request) == "unfilled"

@@ -59,6 +59,8 @@ def run(action, request, actor, lender):
         return services.order(request, actor=actor, lenders=[lender])
     if action == "record_arrival":
         return services.record_arrival(request, actor=actor, lender_due_date=f.future(14))
+    if action == "close_not_needed":  # only once the patron's date has passed
+        Request.objects.filter(pk=request.pk).update(not_needed_after=f.future(-1))
     return getattr(services, action)(request, actor=actor)
 
 

@@ -140,14 +140,14 @@ def test_worker_settings_fit_production():
 
 
 def test_requests_no_longer_needed_are_cancelled_before_ordering_only(undergraduate, lender):
-    from ill.maintenance import cancel_no_longer_needed
+    from ill.maintenance import close_no_longer_needed
 
     waiting = f.RequestFactory(patron=undergraduate, not_needed_after=DUE)
     ordered = f.RequestFactory(patron=undergraduate, status="ordered", lender=lender, not_needed_after=DUE)
     with at(DUE):
-        assert cancel_no_longer_needed() == 0
+        assert close_no_longer_needed() == {"cancelled": 0, "closed": 0}
     with at(DUE + datetime.timedelta(days=1)):
-        assert cancel_no_longer_needed() == 1
+        assert close_no_longer_needed() == {"cancelled": 1, "closed": 0}
     waiting.refresh_from_db()
     ordered.refresh_from_db()
     assert (waiting.status, ordered.status) == ("cancelled", "ordered")
