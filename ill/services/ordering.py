@@ -98,6 +98,8 @@ def support_warning(request: Request, lender: LendingInstitution) -> str:
     if request.support_budget_id is None or lender.qualifies_for_support:
         return ""
     estimate = schedules.estimate_or_none(request, lender)
+    if estimate == 0:
+        return ""  # e.g. a free loan from the regional network: the patron has nothing to pay
     return str(
         SUPPORT_LENDER_NOT_QUALIFYING
         % {"lender": lender.display_name, "estimate": format_yen(estimate) if estimate is not None else "?"}

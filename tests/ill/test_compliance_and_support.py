@@ -170,3 +170,17 @@ def test_the_charges_report_separates_paid_unpaid_and_supported(client, staff_us
     assert totals["Private expense, paid"] == 500
     assert totals["Private expense, not paid yet"] == 700
     assert totals["Student support budget"] == 900
+
+
+def test_a_free_lender_needs_no_warning_but_still_takes_the_request_off_the_support_budget(undergraduate, staff_user):
+    budget = f.SupportBudgetFactory()
+    free = f.FeeScheduleFactory(lender__kind="regional", loan_fee_mode="free", loan_fee=0).lender
+    request = services.submit_request(
+        patron=undergraduate,
+        request=Request(kind="loan", title="Book", author="A", pickup_branch=undergraduate.home_branch),
+        actor=undergraduate.user,
+    )
+    assert services.support_warning(request, free) == ""
+    services.order(request, actor=staff_user, lenders=[free])
+    request.refresh_from_db()
+    assert request.support_budget is None and support.supported_count(undergraduate, budget) == 0
