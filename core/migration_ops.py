@@ -29,6 +29,16 @@ def trigram_index(table: str, column: str, name: str) -> PostgresOnlySQL:
     )
 
 
+def prefix_index(table: str, column: str, name: str) -> PostgresOnlySQL:
+    """A btree index on UPPER(column::text) with text_pattern_ops: `field__istartswith` (a LIKE
+    'X%') uses it whatever the database's collation. Trigrams cannot serve terms of one or two
+    characters, such as the surname 佐藤; a prefix can."""
+    return PostgresOnlySQL(
+        sql=f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" (UPPER("{column}"::text) text_pattern_ops)',
+        reverse_sql=f'DROP INDEX IF EXISTS "{name}"',
+    )
+
+
 TRIGRAM_EXTENSION = PostgresOnlySQL(
     sql="CREATE EXTENSION IF NOT EXISTS pg_trgm", reverse_sql=migrations.RunSQL.noop
 )

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from core.migration_ops import TRIGRAM_EXTENSION, trigram_index
+from core.migration_ops import TRIGRAM_EXTENSION, prefix_index, trigram_index
 
 
 class Migration(migrations.Migration):
@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
         trigram_index("ill_request", "title", "request_title_trgm"),
         trigram_index("ill_request", "article_title", "request_article_trgm"),
         trigram_index("ill_request", "number", "request_number_trgm"),
+        prefix_index("ill_request", "title", "request_title_prefix"),
         migrations.AddIndex(
             model_name='request',
             index=models.Index(condition=models.Q(('status__in', ['submitted', 'ordered', 'unfilled', 'arrived', 'on_loan', 'returned'])), fields=['pickup_branch', 'status', 'due_date'], name='request_open_work'),

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from core.migration_ops import TRIGRAM_EXTENSION, trigram_index
+from core.migration_ops import TRIGRAM_EXTENSION, prefix_index, trigram_index
 
 
 class Migration(migrations.Migration):
@@ -12,4 +12,6 @@ class Migration(migrations.Migration):
         TRIGRAM_EXTENSION,
         trigram_index("patrons_patron", "full_name", "patron_name_trgm"),
         trigram_index("patrons_patron", "full_name_kana", "patron_kana_trgm"),
+        prefix_index("patrons_patron", "full_name", "patron_name_prefix"),
+        prefix_index("patrons_patron", "full_name_kana", "patron_kana_prefix"),
     ]
