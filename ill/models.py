@@ -431,6 +431,8 @@ class Request(models.Model):
                 condition=Q(status__in=OPEN_STATUSES),
                 name="request_open_work",
             ),
+            models.Index(fields=["due_date"], name="request_due_sort"),
+            models.Index(fields=["title"], name="request_title_sort"),
             models.Index(fields=["issn"], condition=~Q(issn=""), name="request_issn"),
             models.Index(fields=["doi"], condition=~Q(doi=""), name="request_doi"),
             models.Index(fields=["lender_reference"], condition=~Q(lender_reference=""), name="request_lender_ref"),

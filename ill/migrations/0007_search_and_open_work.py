@@ -27,6 +27,14 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='request',
+            index=models.Index(fields=['due_date'], name='request_due_sort'),
+        ),
+        migrations.AddIndex(
+            model_name='request',
+            index=models.Index(fields=['title'], name='request_title_sort'),
+        ),
+        migrations.AddIndex(
+            model_name='request',
             index=models.Index(condition=models.Q(('issn', ''), _negated=True), fields=['issn'], name='request_issn'),
         ),
         migrations.AddIndex(
