@@ -1,10 +1,9 @@
 """The staff queue's filters (django-filter)."""
 
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ill import identifiers
+from ill import search
 from ill.models import LendingInstitution, Request
 from ill.worklists import WORKLISTS, needs_attention_q, worklist_q
 from patrons.models import Branch
@@ -21,7 +20,8 @@ class RequestFilter(django_filters.FilterSet):
         label=_("Pick-up branch"),
         empty_label=_("All branches"),
     )
-    lender = django_filters.ModelChoiceFilter(queryset=LendingInstitution.objects.all(), label=_("Lender"))
+    # A lender's code, not a <select> of every lender: the picker (ill/widgets.py) suggests codes.
+    lender = django_filters.CharFilter(method="by_lender", label=_("Lender (code)"))
     expense_type = django_filters.ChoiceFilter(choices=Request.ExpenseType.choices, label=_("Expense"))
     patron = django_filters.CharFilter(method="by_patron", label=_("Patron (number or name)"))
     submitted = django_filters.DateFromToRangeFilter(
@@ -35,53 +35,28 @@ class RequestFilter(django_filters.FilterSet):
     attention = django_filters.BooleanFilter(
         method="needing_attention", label=_("Needs attention"), widget=django_filters.widgets.BooleanWidget()
     )
-    sort = django_filters.OrderingFilter(
-        fields=(
-            ("submitted_at", "submitted"),
-            ("number", "number"),
-            ("status", "status"),
-            ("due_date", "due"),
-            ("title", "title"),
-            ("patron__patron_number", "patron"),
-        ),
-        label=_("Sort by"),
-    )
 
     class Meta:
         model = Request
         fields = []
 
     def search(self, queryset, name, value):
-        value = value.replace("\x00", "").strip()[:100]
-        if not value:
-            return queryset
-        q = (
-            Q(number__icontains=value)
-            | Q(title__icontains=value)
-            | Q(article_title__icontains=value)
-            | Q(patron__patron_number__iexact=value)
-            | Q(patron__full_name__icontains=value)
-            | Q(lender_reference__iexact=value)
-        )
-        for kind, field in (("isbn", "isbn"), ("issn", "issn"), ("ncid", "ncid"), ("doi", "doi")):
-            try:
-                q |= Q(**{field: identifiers.normalize_identifier(kind, value)})
-            except (identifiers.IdentifierError, ValueError):
-                continue
-        return queryset.filter(q)
+        q = search.request_q(value)
+        return queryset.filter(q) if q else queryset
 
     def in_worklist(self, queryset, name, value):
         return queryset.filter(worklist_q(value))
 
     def by_patron(self, queryset, name, value):
-        value = value.replace("\x00", "").strip()[:100]
+        q = search.requests_of_patrons_q(value)
+        return queryset.filter(q) if q else queryset
+
+    def by_lender(self, queryset, name, value):
+        value = search.clean(value)
         if not value:
             return queryset
-        return queryset.filter(
-            Q(patron__patron_number__iexact=value)
-            | Q(patron__full_name__icontains=value)
-            | Q(patron__full_name_kana__icontains=value)
-        )
+        lender = LendingInstitution.objects.filter(code__iexact=value).only("pk").first()
+        return queryset.filter(lender=lender) if lender else queryset.none()
 
     def only_overdue(self, queryset, name, value):
         return queryset.filter(worklist_q("overdue")) if value else queryset

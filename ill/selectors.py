@@ -95,8 +95,14 @@ def open_extensions():
 
 
 def has_open_extension() -> Exists:
-    """For a query of requests: whether each has an open extension request."""
+    """For a page of requests: whether each has an open extension request (one probe per row)."""
     return Exists(open_extensions().filter(request=OuterRef("pk")))
+
+
+def with_open_extension_q() -> Q:
+    """A filter for the requests with an open extension request: the few open extensions are read
+    once (the partial unique index `extension_one_open`), not probed for every request."""
+    return Q(pk__in=open_extensions().values("request_id"))
 
 
 def open_extension_of(request: Request) -> ExtensionRequest | None:

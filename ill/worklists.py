@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ill import selectors
 from ill.lifecycle import REQUEST
-from ill.models import Request
+from ill.models import OPEN_STATUSES, Request
 
 S = Request.Status
 
@@ -40,7 +40,7 @@ def worklist_q(name: str, today: datetime.date | None = None) -> Q:
     if name == "send_back":
         return Q(status__in=REQUEST.sources("send_back"))
     if name == "extensions":
-        return Q(selectors.has_open_extension())
+        return selectors.with_open_extension_q()
     raise KeyError(name)
 
 
@@ -61,15 +61,17 @@ ATTENTION = ("unfilled", "not_notified", "not_collected", "overdue", "extensions
 
 
 def needs_attention_q() -> Q:
+    """Any of the ATTENTION worklists; all lie within the open requests (the partial index)."""
     q = Q()
     for name in ATTENTION:
         q |= worklist_q(name)
-    return q
+    return Q(status__in=OPEN_STATUSES) & q
 
 
 def desk_counts(branch=None) -> dict:
-    """The number of requests in each counter worklist, in one query."""
-    qs = Request.objects.all()
+    """The number of requests in each counter worklist, in one query over the open requests only
+    (every worklist lies within them; the partial index `request_open_work` holds just those)."""
+    qs = Request.objects.filter(status__in=OPEN_STATUSES)
     if branch is not None:
         qs = qs.filter(pickup_branch=branch)
     return qs.aggregate(**{name: Count("pk", filter=worklist_q(name)) for name, _label in WORKLISTS})

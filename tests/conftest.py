@@ -40,6 +40,15 @@ def chromium_available() -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: no session or permission set of an earlier test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _services_for_markers(request):
     if request.node.get_closest_marker("browser"):
         need(chromium_available(), f"Chromium ({CHROMIUM})")

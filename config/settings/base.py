@@ -81,10 +81,20 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache and sessions ---------------------------------------------------------------------
+# CACHE_URL, e.g. redis://127.0.0.1:6379/1: a cache every web worker shares. With it, sessions are
+# read from the cache (written through to the database) and permission sets are cached, so a page
+# pays no query for who is asking. Without it (the embedded default) each process has its own
+# memory cache, which may only hold what cannot go stale between processes.
+SHARED_CACHE = bool(env("CACHE_URL", default=""))
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://ill-desk")}
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if SHARED_CACHE else "db")
+CACHE_PERMISSIONS = SHARED_CACHE
+
 # --- Authentication -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "patrons.backends.DeskBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -149,6 +159,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=90)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "celerybeat-schedule"))
+# Two queues, two workers: e-mail (`worker -Q email`) is never stuck behind a job (budget
+# monitors, reminders, the digest, housekeeping: the default queue, `worker -Q celery`). Within
+# the e-mail queue a patron's message overtakes reminders and the sweep: on Redis the lower
+# priority number is taken first (notifications.tasks).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"notifications.tasks.*": {"queue": "email"}}
+# Each run of a periodic job handles at most this many rows, in index order, then queues the
+# next run from where it stopped: no job holds a worker for minutes or reads the whole history.
+JOB_BATCH_SIZE = env.int("JOB_BATCH_SIZE", default=500)
 
 # --- Site and library rules -----------------------------------------------------------------
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")

@@ -10,3 +10,7 @@ MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMid
 
 # Eager tasks would log a line each; the e-mails themselves are printed by the console backend.
 LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}  # noqa: F405
+
+# One process (runserver): its memory cache is shared by every request it serves.
+CACHE_PERMISSIONS = True
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -22,3 +22,7 @@ LANGUAGE_CODE = "ja"
 
 # The live server serves static files itself; whitenoise is for production.
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+
+# As in production with a shared cache (one process per test worker); tests/conftest.py clears it.
+CACHE_PERMISSIONS = True
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -83,11 +83,11 @@ def share_for(breakdown, key):
 @register.simple_tag(takes_context=True)
 def sort_query(context, key):
     """The query string sorting by `key`, or by `-key` when already sorted by `key`."""
-    current = context["request"].GET.get("sort", "")
-    return query_with(context, sort=f"-{key}" if current == key else key, page="")
+    current = context.get("sort") or context["request"].GET.get("sort", "")
+    return query_with(context, sort=f"-{key}" if current == key else key, page="", cursor="")
 
 
 @register.simple_tag(takes_context=True)
 def sort_mark(context, key):
-    current = context["request"].GET.get("sort", "")
+    current = context.get("sort") or context["request"].GET.get("sort", "")
     return "▲" if current == key else "▼" if current == f"-{key}" else ""

@@ -1,15 +1,15 @@
 """Patrons at the desk: search, a patron's page, blocks, requests entered on their behalf."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from core import keyset
 from core.errors import ServiceError
 from fees.budgets import budget_codes_for, budget_positions
-from ill import lifecycle, rules, selectors, services
+from ill import lifecycle, rules, search, selectors, services
 from ill.forms import FORMS
 from ill.forms_desk import (
     BlockForm,
@@ -25,19 +25,21 @@ from patrons.permissions import desk_required
 
 @desk_required
 def patrons(request):
-    q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
-    found = Patron.objects.select_related("laboratory", "home_branch").order_by("patron_number")
+    """Patrons by number, name, kana or e-mail (ill.search), a page at a time after a cursor."""
+    q = search.clean(request.GET.get("q", ""))
+    found = Patron.objects.select_related("laboratory", "home_branch")
     if q:
-        found = found.filter(
-            Q(patron_number__iexact=q)
-            | Q(full_name__icontains=q)
-            | Q(full_name_kana__icontains=q)
-            | Q(user__email__iexact=q)
-        )
-        if found.count() == 1:
-            return redirect("desk:patron", number=found.get().patron_number)
-    page = Paginator(found, 25).get_page(request.GET.get("page"))
-    return render(request, "ill/desk/patrons.html", {"page": page, "q": q})
+        found = found.filter(search.patron_q(q) | Q(user__email__iexact=q))
+        first_two = list(found.order_by()[:2])
+        if len(first_two) == 1:
+            return redirect("desk:patron", number=first_two[0].patron_number)
+    page = keyset.paginate(found, "patron_number", 25, request.GET.get("cursor", ""))
+    count, more = keyset.bounded_count(found)
+    return render(
+        request,
+        "ill/desk/patrons.html",
+        {"page": page, "q": q, "count": count, "count_more": more, "short_term": search.is_short(q)},
+    )
 
 
 def _patron_or_404(number) -> Patron:

@@ -3,15 +3,15 @@
 import re
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from core import keyset
 from core.errors import ServiceError
 from core.text import int_param
-from ill import selectors, services
+from ill import search, selectors, services
 from ill.converters import RequestNumberConverter
 from ill.filters import RequestFilter
 from ill.forms_desk import (
@@ -49,35 +49,62 @@ def home(request):
     )
 
 
+# The queue's sort keys (the `sort` parameter, "-" for descending), each backed by an index.
+SORTS = {
+    "submitted": "submitted_at",
+    "number": "number",
+    "due": "due_date",
+    "title": "title",
+    "patron": "patron__patron_number",
+}
+DEFAULT_SORT = "-submitted"
+
+
+def _sort_key(value: str) -> tuple[str, str]:
+    """The sort parameter as given (or the default) and the field it orders by."""
+    name = value.lstrip("-")
+    if name not in SORTS:
+        value, name = DEFAULT_SORT, DEFAULT_SORT.lstrip("-")
+    return value, ("-" if value.startswith("-") else "") + SORTS[name]
+
+
 @desk_required
 def queue(request):
+    """The filtered queue, a page at a time after a cursor (core.keyset): the cost of page 1,000 is
+    the cost of page 1, and the total is counted only up to a bound."""
     data = request.GET.copy()
     own = staff_branch(request.user)
     if "branch" not in data and own is not None:
         data["branch"] = str(own.pk)  # staff see every branch but start with their own
-    if not data.get("sort"):
-        data["sort"] = "-submitted"
+    sort, key = _sort_key(data.get("sort", ""))
     base = Request.objects.select_related("patron", "pickup_branch", "lender").annotate(
         has_open_extension=selectors.has_open_extension()
     )
     filterset = RequestFilter(data, queryset=base)
-    rows = filterset.qs if filterset.is_valid() else base.none()
+    valid = filterset.is_valid()
+    rows = filterset.qs if valid else base.none()
     size = int_param(data.get("size"), 25)
     size = size if size in PAGE_SIZES else 25
-    page = Paginator(rows, size).get_page(data.get("page"))
+    page = keyset.paginate(rows, key, size, data.get("cursor", ""))
+    count, more = keyset.bounded_count(rows) if valid else (0, False)
+    short_term = any(search.is_short(search.clean(data.get(name, ""))) for name in ("q", "patron"))
     return render(
         request,
         "ill/desk/queue.html",
         {
             "filter": filterset,
             "page": page,
+            "count": count,
+            "count_more": more,
+            "short_term": short_term,
+            "sort": sort,
             "size": size,
             "sizes": PAGE_SIZES,
             "worklists": WORKLISTS,
             "worklist": data.get("worklist", ""),
             "bulk_actions": BulkActionForm.ACTIONS,
         },
-        status=200 if filterset.is_valid() else 400,
+        status=200 if valid else 400,
     )
 
 

@@ -1,0 +1,42 @@
+"""The login backend: one query for the user with their patron and staff records, and the
+permissions kept in the cache, so that a page pays no fixed cost for who is asking.
+
+Django's ModelBackend reads the user on every request and the user's and groups' permissions
+(two joins) on the first `has_perm` of each request. Here the user comes with `patron` and
+`staff_member.branch` in the same query, and the permission set is cached under a version that
+any change to users, groups or permissions moves on (`patrons.apps` connects the signals), so a
+change of role takes effect on the next request. Only with a cache every process shares
+(settings.CACHE_PERMISSIONS); one process's memory cache would miss another's changes.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+
+from patrons.permcache import version
+
+TIMEOUT = 300  # seconds; the version makes changes visible at once, the timeout bounds the memory
+
+
+class DeskBackend(ModelBackend):
+    def get_user(self, user_id):
+        user = (
+            get_user_model()
+            ._default_manager.select_related("patron", "staff_member__branch")
+            .filter(pk=user_id)
+            .first()
+        )
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if not settings.CACHE_PERMISSIONS or obj is not None or not user_obj.is_active or user_obj.is_anonymous:
+            return super().get_all_permissions(user_obj, obj)
+        if not hasattr(user_obj, "_perm_cache"):
+            key = f"auth:perms:{version()}:{user_obj.pk}"
+            perms = cache.get(key)
+            if perms is None:
+                perms = super().get_all_permissions(user_obj)
+                cache.set(key, perms, TIMEOUT)
+            user_obj._perm_cache = set(perms)
+        return user_obj._perm_cache
