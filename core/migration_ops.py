@@ -39,6 +39,4 @@ def prefix_index(table: str, column: str, name: str) -> PostgresOnlySQL:
     )
 
 
-TRIGRAM_EXTENSION = PostgresOnlySQL(
-    sql="CREATE EXTENSION IF NOT EXISTS pg_trgm", reverse_sql=migrations.RunSQL.noop
-)
+TRIGRAM_EXTENSION = PostgresOnlySQL(sql="CREATE EXTENSION IF NOT EXISTS pg_trgm", reverse_sql=migrations.RunSQL.noop)
