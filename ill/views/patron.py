@@ -10,6 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import keyset
 from core.errors import ServiceError
 from fees import charges, support
 from fees import selectors as fees_selectors
@@ -49,6 +50,7 @@ def _own_request_or_404(request, number) -> Request:
 
 
 FINISHED_SHOWN = 20
+FINISHED_PAGE = 50
 
 
 @login_required
@@ -59,8 +61,15 @@ def dashboard(request):
     show_all = request.GET.get("finished") == "all"
     open_requests = selectors.requests_for_patron(patron).filter(status__in=selectors.OPEN_FOR_PATRON)
     finished = selectors.requests_for_patron(patron).exclude(status__in=selectors.OPEN_FOR_PATRON)
-    finished_count = finished.count()
-    for item in [*open_requests, *(finished if show_all else finished[:FINISHED_SHOWN])]:
+    if show_all:  # every finished request, a page at a time (a patron may have years of them)
+        finished_page = keyset.paginate(finished, "-submitted_at", FINISHED_PAGE, request.GET.get("cursor", ""))
+        shown, finished_hidden = finished_page.rows, 0
+    else:
+        finished_page = None
+        shown = list(finished[: FINISHED_SHOWN + 1])
+        finished_hidden = len(shown) > FINISHED_SHOWN
+        shown = shown[:FINISHED_SHOWN]
+    for item in [*open_requests, *shown]:
         group, label = selectors.patron_stage(item)
         charge = getattr(item, "charge", None) if hasattr(item, "charge") else None
         if charge is not None and charge.state in ("due", "awaiting"):
@@ -74,7 +83,8 @@ def dashboard(request):
             "patron": patron,
             "groups": [(key, selectors.PATRON_GROUPS[key], groups[key]) for key in selectors.PATRON_GROUPS],
             "has_requests": any(groups.values()),
-            "finished_hidden": 0 if show_all else max(0, finished_count - FINISHED_SHOWN),
+            "finished_hidden": finished_hidden,
+            "finished_page": finished_page,
             "active_loans": selectors.active_loan_count(patron),
             "loan_limit": selectors.loan_limit(),
             "to_pay": to_pay,
