@@ -18,7 +18,11 @@ MAX_ATTEMPTS = 8
 # A claimed message still "sending" after this long belongs to a worker that died: the task time
 # limit (CELERY_TASK_TIME_LIMIT, 2 minutes) ends any live attempt long before.
 STALE_CLAIM = datetime.timedelta(minutes=10)
-SWEEP_BATCH = 500
+
+
+def sweep_batch() -> int:
+    """At most this many messages per sweep (JOB_BATCH_SIZE); the next sweep takes the rest."""
+    return settings.JOB_BATCH_SIZE
 
 
 def backoff(attempts: int) -> datetime.timedelta:
@@ -78,5 +82,5 @@ def due_messages(now: datetime.datetime | None = None) -> list[int]:
     return list(
         OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
+        .values_list("pk", flat=True)[: sweep_batch()]
     )

@@ -18,6 +18,10 @@ from notifications.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
+K = OutboxMessage.Kind
+# What periodic jobs send many of at once: queued behind the messages a patron is waiting for.
+BULK_KINDS = frozenset({K.DUE_SOON, K.OVERDUE, K.NOT_COLLECTED, K.STAFF_DIGEST, K.BUDGET_ALERT})
+
 
 def render(template: str, kind: str, language: str, context: dict) -> tuple[str, str, str]:
     """Subject, text and HTML of a message, from `<template>/<language>/<kind>{_subject.txt,.txt,.html}`."""
@@ -67,18 +71,26 @@ def queue_message(
             )
     except IntegrityError:
         return None
-    transaction.on_commit(lambda: tasks.enqueue(message.pk))
+    bulk = kind in BULK_KINDS
+    transaction.on_commit(lambda: tasks.enqueue(message.pk, bulk=bulk))
     return message
 
 
 def notify_users(recipients: Iterable[tuple], *, template: str, kind: str, key: str, context: dict) -> int:
-    """One message per (user, language) in `recipients`; `key` makes each go out once per user."""
+    """One message per (user, language) in `recipients`; `key` makes each go out once per user.
+    One query finds who already has it, so a job that checks often costs one query, not one a user."""
+    recipients = list(recipients)
+    keys = {user.pk: f"{key}:user:{user.pk}" for user, _language in recipients}
+    existing = OutboxMessage.objects.filter(idempotency_key__in=keys.values())
+    done = set(existing.values_list("idempotency_key", flat=True))
     sent = 0
     for user, language in recipients:
+        if keys[user.pk] in done:
+            continue
         message = queue_message(
             template=template,
             kind=kind,
-            idempotency_key=f"{key}:user:{user.pk}",
+            idempotency_key=keys[user.pk],
             recipient=user.email,
             language=language,
             context=context,

@@ -1,4 +1,11 @@
-"""Celery entry points for e-mail. Thin: take an id, call one function, own the retry policy."""
+"""Celery entry points for e-mail. Thin: take an id, call one function, own the retry policy.
+
+Every task here runs on the `email` queue (`CELERY_TASK_ROUTES`) with its own worker, so nothing
+else the workers do can delay a patron's e-mail. Within that queue a message someone is waiting
+for (arrived, ordered, …) is queued with priority 0 and what a periodic job sends in bulk
+(reminders, digests, alerts, the sweep's re-sends) with priority 9: the Redis transport takes the
+lower number first, so an arrival notice overtakes a morning's reminders.
+"""
 
 import logging
 
@@ -7,6 +14,9 @@ from celery import shared_task
 from notifications import delivery
 
 log = logging.getLogger(__name__)
+
+URGENT = 0
+BULK = 9
 
 
 @shared_task(bind=True, max_retries=delivery.MAX_ATTEMPTS, acks_late=True, ignore_result=True)
@@ -21,10 +31,10 @@ def send_message_task(self, message_id: int):
             raise self.retry(exc=exc, countdown=delivery.backoff(attempts).total_seconds()) from exc
 
 
-def enqueue(message_id: int) -> bool:
+def enqueue(message_id: int, *, bulk: bool = False) -> bool:
     """Hand one message to a worker; False when the broker is down (the sweep sends it later)."""
     try:
-        send_message_task.delay(message_id)
+        send_message_task.apply_async((message_id,), priority=BULK if bulk else URGENT)
     except Exception:  # broker down: the row stays pending and the sweep sends it later
         log.warning("could not queue message %s; the sweep will send it", message_id, exc_info=True)
         return False
@@ -32,10 +42,11 @@ def enqueue(message_id: int) -> bool:
 
 
 def sweep(now=None) -> int:
-    """Queue again what is due and was not sent. Returns how many were queued."""
+    """Queue again what is due and was not sent (at most `delivery.sweep_batch()` rows, oldest
+    first; the next sweep a minute later takes the rest). Returns how many were queued."""
     due = delivery.due_messages(now)
     for message_id in due:
-        enqueue(message_id)
+        enqueue(message_id, bulk=True)
     return len(due)
 
 

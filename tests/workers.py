@@ -33,9 +33,12 @@ def wait_for_worker(broker_url: str, timeout: float = 30.0) -> None:
 
 
 @contextlib.contextmanager
-def running_worker(tmp_path: Path, *, concurrency: int = 2, extra_env: dict | None = None):
-    """Start `celery worker` against the real broker and the test database; point this process's
-    Celery app at the same broker (not eager) while it runs."""
+def running_worker(
+    tmp_path: Path, *, concurrency: int = 2, queues: str = "celery,email", extra_env: dict | None = None
+):
+    """Start `celery worker` against the real broker and the test database, consuming `queues`
+    (by default both: the jobs' and the e-mail queue); point this process's Celery app at the
+    same broker (not eager) while it runs."""
     broker = settings.REAL_BROKER_URL
     subprocess.run([sys.executable, "-c", f"import redis; redis.Redis.from_url('{broker}').flushdb()"], check=True)
     env = {
@@ -58,6 +61,7 @@ def running_worker(tmp_path: Path, *, concurrency: int = 2, extra_env: dict | No
             "worker",
             "--pool=prefork",
             f"--concurrency={concurrency}",
+            f"--queues={queues}",
             "--loglevel=INFO",
             f"--pidfile={pidfile}",
             f"--hostname=test-{os.getpid()}@%h",
