@@ -1,12 +1,14 @@
 """Budget monitors (DESIGN.md §6): the student support budget closes itself when spent; admins are
 told at 80 % and at closing, and when a budget code reaches 80 % of its limit or the limit."""
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
 
 from fees import support
-from fees.budgets import budget_positions
+from fees.budgets import position_of, with_positions
 from fees.models import BudgetCode, current_fiscal_year
 from notifications.services import notify_users
 from patrons.selectors import admin_recipients
@@ -43,18 +45,40 @@ def check_support_budget() -> str | None:
     return level
 
 
-def check_budget_codes() -> list[tuple[str, str]]:
-    """Alert once per code at 80 % of its limit and once when nothing is left."""
-    alerts = []
-    codes = list(
-        BudgetCode.objects.filter(~Q(limit=None), fiscal_year=current_fiscal_year(), active=True).select_related(
-            "responsible"
-        )
+def _monitored_codes():
+    """The codes a monitor looks at: this fiscal year's active codes with a limit."""
+    return BudgetCode.objects.filter(~Q(limit=None), fiscal_year=current_fiscal_year(), active=True).select_related(
+        "responsible"
     )
-    positions = budget_positions(codes)  # one query for all codes, not one per code
+
+
+def check_budget_codes(code_ids: Iterable[int] | None = None) -> list[tuple[str, str]]:
+    """Alert once per code at 80 % of its limit and once when nothing is left.
+
+    `code_ids`: only these codes (what a change touched), read with their positions in one query.
+    None: every monitored code, `JOB_BATCH_SIZE` at a time (one query a batch)."""
+    if code_ids is not None:
+        return _alert(list(with_positions(_monitored_codes().filter(pk__in=list(code_ids)))))
+    alerts, after = [], 0
+    while after is not None:
+        found, after = check_budget_code_batch(after=after)
+        alerts += found
+    return alerts
+
+
+def check_budget_code_batch(*, after: int = 0, batch: int | None = None) -> tuple[list[tuple[str, str]], int | None]:
+    """The next `batch` monitored codes after the code id `after`, in id order, in one query.
+    Returns the alerts and the id to continue after (None when this was the last batch)."""
+    batch = batch or settings.JOB_BATCH_SIZE
+    codes = list(with_positions(_monitored_codes().filter(pk__gt=after)).order_by("pk")[:batch])
+    return _alert(codes), (codes[-1].pk if len(codes) == batch else None)
+
+
+def _alert(codes: list[BudgetCode]) -> list[tuple[str, str]]:
+    alerts = []
     recipients = None
     for code in codes:
-        position = positions[code.pk]
+        position = position_of(code)
         used = position.used
         if not code.limit:
             continue

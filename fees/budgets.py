@@ -9,6 +9,7 @@ concurrent orders cannot overspend a code.
 from dataclasses import dataclass
 
 from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
@@ -63,6 +64,19 @@ def budget_positions(codes) -> dict:
     for row in rows:
         totals.setdefault(row["budget_code"], {})[row["entry_type"]] = row["total"] or 0
     return {code.pk: _position(code, totals.get(code.pk, {})) for code in codes}
+
+
+def with_positions(codes):
+    """Budget codes with their ledger totals in the same query (read them with `position_of`)."""
+    return codes.annotate(
+        ledger_committed=Coalesce(Sum("ledger__amount", filter=Q(ledger__entry_type__in=[E.COMMITMENT, E.RELEASE])), 0),
+        ledger_charged=Coalesce(Sum("ledger__amount", filter=Q(ledger__entry_type=E.CHARGE)), 0),
+    )
+
+
+def position_of(code: BudgetCode) -> BudgetPosition:
+    """The position of a code read through `with_positions`."""
+    return BudgetPosition(limit=code.limit, committed=code.ledger_committed, charged=code.ledger_charged)
 
 
 def budget_position(code: BudgetCode) -> BudgetPosition:

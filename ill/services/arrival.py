@@ -17,7 +17,7 @@ from core.errors import ServiceError
 from core.text import format_yen
 from fees import charges
 from fees.models import Charge
-from fees.tasks import monitor_budgets_task
+from fees.tasks import monitor_after_commit
 from ill import notices
 from ill.models import LenderCandidate, LendingInstitution, Request, RequestEvent
 from ill.services.transitions import add_note, apply, ensure_can, lock
@@ -87,13 +87,6 @@ def preview_shipment(lender: LendingInstitution, items: list[ArrivedItem], deliv
     return charges.preview_shipment(lender, items, delivery)
 
 
-def _queue_budget_monitor():
-    try:
-        monitor_budgets_task.delay()
-    except Exception:  # the broker is down: beat runs the monitor again soon
-        log.warning("could not queue the budget monitor", exc_info=True)
-
-
 @transaction.atomic
 def record_shipment(
     *,
@@ -126,8 +119,10 @@ def record_shipment(
             notify=notify,
             note=str(_("Charge %(amount)s.") % {"amount": format_yen(charge.total)}),
         )
-    if any(charge.budget_code_id or charge.payment_class == Charge.PaymentClass.SUPPORT for charge in stored.values()):
-        transaction.on_commit(_queue_budget_monitor)
+    monitor_after_commit(  # one task on commit, for only the codes this shipment charged
+        [charge.budget_code_id for charge in stored.values()],
+        support=any(charge.payment_class == Charge.PaymentClass.SUPPORT for charge in stored.values()),
+    )
     return next(iter(stored.values())).shipment if stored else None
 
 
