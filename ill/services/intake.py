@@ -22,6 +22,7 @@ from patrons.models import Patron
 
 PATRON_BLOCKED = _("Your account is blocked for interlibrary loan (%(reason)s). Please contact the library counter.")
 OVERRIDE_NEEDS_PERMISSION = _("Only library staff may override a rule.")
+RELATIONS = [field.name for field in Request._meta.concrete_fields if field.is_relation]
 
 
 def preview(*, patron: Patron, request: Request, overrides: dict | None = None) -> list[rules.RuleResult]:
@@ -55,8 +56,9 @@ def submit_request(*, patron: Patron, request: Request, actor, overrides: dict |
 def next_request_number(today: datetime.date | None = None) -> str:
     """ILL-<year>-<6 digits>, counted per calendar year. Holds the counter row until commit."""
     year = (today or timezone.localdate()).year
-    RequestNumberCounter.objects.get_or_create(year=year)
-    RequestNumberCounter.objects.filter(year=year).update(last=F("last") + 1)
+    if not RequestNumberCounter.objects.filter(year=year).update(last=F("last") + 1):
+        RequestNumberCounter.objects.get_or_create(year=year)  # the first request of the year
+        RequestNumberCounter.objects.filter(year=year).update(last=F("last") + 1)
     last = RequestNumberCounter.objects.get(year=year).last
     return f"ILL-{year}-{last:06d}"
 
@@ -72,7 +74,9 @@ def submit(request: Request, *, actor, note: str = "") -> Request:
     request.submitted_at = timezone.now()
     if actor is not None and request.created_by_id is None:
         request.created_by = actor
-    request.full_clean(exclude=["number", "status"])
+    # The related rows (patron, branch, budget code, lender…) were read from the database by the
+    # form or the caller; checking again that each exists would cost a query apiece.
+    request.full_clean(exclude=["number", "status", *RELATIONS])
     request.status = lifecycle.REQUEST.find("submit", lifecycle.NEW, request.kind).target
     request.save()
     support.link(request)
