@@ -4,11 +4,12 @@
 import datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ill import selectors
+from ill import countcache, selectors
 from ill.lifecycle import REQUEST
 from ill.models import OPEN_STATUSES, Request
 
@@ -68,10 +69,26 @@ def needs_attention_q() -> Q:
     return Q(status__in=OPEN_STATUSES) & q
 
 
-def desk_counts(branch=None) -> dict:
+COUNTS_TIMEOUT = 60  # seconds: bounds the drift of the time-based lists (not collected, due soon)
+
+
+def count_worklists(branch=None, today: datetime.date | None = None) -> dict:
     """The number of requests in each counter worklist, in one query over the open requests only
     (every worklist lies within them; the partial index `request_open_work` holds just those)."""
     qs = Request.objects.filter(status__in=OPEN_STATUSES)
     if branch is not None:
         qs = qs.filter(pickup_branch=branch)
-    return qs.aggregate(**{name: Count("pk", filter=worklist_q(name)) for name, _label in WORKLISTS})
+    return qs.aggregate(**{name: Count("pk", filter=worklist_q(name, today)) for name, _label in WORKLISTS})
+
+
+def desk_counts(branch=None) -> dict:
+    """`count_worklists`, kept in the cache until a request or extension changes (`ill.countcache`)
+    or a minute passes. Without a shared cache (CACHE_URL) another web process may show counts up
+    to a minute old; the lists themselves are always read live."""
+    today = timezone.localdate()
+    key = f"desk:counts:{countcache.version()}:{branch.pk if branch is not None else 'all'}:{today.isoformat()}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = count_worklists(branch, today)
+        cache.set(key, counts, COUNTS_TIMEOUT)
+    return counts

@@ -53,3 +53,17 @@ def test_permissions_are_read_once_and_a_new_group_applies_at_once(client, under
     assert not [q for q in second.captured_queries if "auth_permission" in q["sql"]]
     undergraduate.user.groups.add(Group.objects.get(name="Circulation staff"))
     assert client.get("/desk/").status_code == 200
+
+
+def test_the_desk_counts_are_cached_until_a_request_changes(
+    client, staff_user, undergraduate, django_capture_on_commit_callbacks
+):
+    client.force_login(staff_user)
+    client.get("/desk/?branch=")
+    with CaptureQueriesContext(connection) as cached:
+        page = client.get("/desk/?branch=")
+    assert not [q for q in cached.captured_queries if "COUNT(" in q["sql"]]
+    assert page.context["counts"]["review"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        f.RequestFactory(patron=undergraduate, status="submitted")
+    assert client.get("/desk/?branch=").context["counts"]["review"] == 1
