@@ -18,7 +18,7 @@ from core.text import format_yen
 from fees import charges
 from fees.models import Charge
 from fees.tasks import monitor_after_commit
-from ill import notices
+from ill import countcache, notices
 from ill.models import LenderCandidate, LendingInstitution, Request, RequestEvent
 from ill.services.transitions import add_note, apply, ensure_can, lock
 from ill.states import CANDIDATE
@@ -185,6 +185,7 @@ def send_arrival_notice(request: Request, event: RequestEvent) -> None:
     """E-mail where, when, how much and what to bring, and remember when the patron was told."""
     request.notified_at = timezone.now()
     Request.objects.filter(pk=request.pk).update(notified_at=request.notified_at)
+    countcache.counts_changed()  # an update() sends no post_save
     notices.notify_patron(request, "arrived", event=event)
 
 
