@@ -1,12 +1,38 @@
-"""Reads about money for the desk and the accounting office."""
+"""Reads about money for the desk and the accounting office.
+
+The charges report reads one period (a fiscal year or one month of it) through the index on
+`created_at`; its totals are one aggregate query of at most 12 × 4 × 4 rows, its table one page
+of the grouped rows, and its CSV files stream rows of values, never model objects.
+"""
 
 import datetime
+from dataclasses import dataclass
 
 from django.db.models import Count, F, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from fees.models import Charge
+
+# Months of a fiscal year in order: April to March.
+FISCAL_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
+
+# One line of the detail CSV, in its columns' order (the view adds the labels).
+DETAIL_FIELDS = (
+    "created_at",
+    "request__number",
+    "request__patron__patron_number",
+    "request__lender__name",
+    "request__lender__code",
+    "payment_class",
+    "budget_code__code",
+    "copy_fee",
+    "postage",
+    "other_fees",
+    "tax",
+    "total",
+    "state",
+)
 
 
 def fiscal_year_bounds(fiscal_year: int):
@@ -16,25 +42,85 @@ def fiscal_year_bounds(fiscal_year: int):
     return start, end
 
 
-def charges_summary(fiscal_year: int):
-    """Charges of a fiscal year by month, payment class, state and budget code (DESIGN.md §10)."""
-    start, end = fiscal_year_bounds(fiscal_year)
+@dataclass(frozen=True)
+class Period:
+    """What the charges report covers: a fiscal year (April–March), or one month of it."""
+
+    fiscal_year: int
+    month: int | None = None  # calendar month 1–12, inside the fiscal year
+
+    @property
+    def month_start(self) -> datetime.date | None:
+        if self.month is None:
+            return None
+        year = self.fiscal_year if self.month >= 4 else self.fiscal_year + 1
+        return datetime.date(year, self.month, 1)
+
+    @property
+    def bounds(self):
+        if self.month is None:
+            return fiscal_year_bounds(self.fiscal_year)
+        first = self.month_start
+        following = datetime.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return (
+            timezone.make_aware(datetime.datetime(first.year, first.month, 1)),
+            timezone.make_aware(datetime.datetime(following.year, following.month, 1)),
+        )
+
+    @property
+    def slug(self) -> str:
+        """For file names: FY2026, or FY2026-2026-05."""
+        month = self.month_start
+        return f"FY{self.fiscal_year}" + (f"-{month:%Y-%m}" if month else "")
+
+    def months(self) -> list[datetime.date]:
+        """First days of the months covered, in order."""
+        if self.month is not None:
+            return [self.month_start]
+        return [Period(self.fiscal_year, m).month_start for m in FISCAL_MONTHS]
+
+
+def _charges_in(period: Period):
+    start, end = period.bounds
+    return Charge.objects.filter(created_at__gte=start, created_at__lt=end)
+
+
+def charge_totals(period: Period):
+    """Count and total by month, payment class and state: one aggregate query over the period's
+    range of the `created_at` index, at most 12 × 4 × 4 rows. The report's cards and its table by
+    month are sums of these."""
     return (
-        Charge.objects.filter(created_at__gte=start, created_at__lt=end)
+        _charges_in(period)
+        .annotate(month=TruncMonth("created_at"))
+        .values("month", "payment_class", "state")
+        .annotate(count=Count("pk"), total=Sum("total"))
+        .order_by("month", "payment_class", "state")
+    )
+
+
+def charges_summary(period: Period):
+    """Charges of the period by month, payment class, state and budget code (DESIGN.md §10)."""
+    return (
+        _charges_in(period)
         .annotate(month=TruncMonth("created_at"))
         .values("month", "payment_class", "state", "budget_code__code", "budget_code__name")
         .annotate(count=Count("pk"), total=Sum("total"))
-        .order_by("month", "payment_class", "state", "budget_code__code")
+        .order_by("month", "payment_class", "state", "budget_code__code", "budget_code__name")
     )
 
 
-def charges_detail(fiscal_year: int):
-    start, end = fiscal_year_bounds(fiscal_year)
-    return (
-        Charge.objects.filter(created_at__gte=start, created_at__lt=end)
-        .select_related("request__patron", "request__lender", "budget_code")
-        .order_by("created_at", "pk")
-    )
+def charges_summary_page(period: Period, page: int, size: int):
+    """One page of `charges_summary` and whether another follows, without counting the rows: the
+    database groups the period (bounded by the index range) and returns `size` + 1 groups."""
+    offset = (page - 1) * size
+    rows = list(charges_summary(period)[offset : offset + size + 1])
+    return rows[:size], len(rows) > size
+
+
+def charges_detail(period: Period):
+    """One tuple per charge of the period (DETAIL_FIELDS), oldest first, for a streamed CSV: values,
+    not model objects, read in chunks through a server-side cursor on PostgreSQL."""
+    return _charges_in(period).order_by("created_at", "pk").values_list(*DETAIL_FIELDS)
 
 
 def cash_to_pay(patron) -> int:

@@ -1,8 +1,15 @@
-"""Staff pages about money: the charges report for the accounting office, with CSV exports."""
+"""Staff pages about money: the charges report for the accounting office, with CSV exports.
+
+The report covers one period (a fiscal year, or a month of it): its totals come from one aggregate
+query, its table is paginated without a count, and the CSV files stream (StreamingHttpResponse over
+rows of values, read in chunks), so a year of 100,000 charges is neither a 2 MB page nor 400,000
+model objects in memory.
+"""
 
 import csv
+import io
 
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,130 +18,210 @@ from django.utils.translation import pgettext
 
 from core.text import int_param
 from fees.models import Charge, current_fiscal_year
-from fees.selectors import charges_detail, charges_summary
+from fees.selectors import FISCAL_MONTHS, Period, charge_totals, charges_detail, charges_summary, charges_summary_page
 from patrons.permissions import desk_required
 
 CLASS_LABELS = dict(Charge.PaymentClass.choices)
 PRIVATE_PAID = _lazy("Private expense, paid")
 PRIVATE_UNPAID = _lazy("Private expense, not paid yet")
+# The report's totals, in this order: the cash received apart from what patrons still owe, then
+# budget and support charges by class.
+GROUPS = (
+    ("private_paid", PRIVATE_PAID),
+    ("private_unpaid", PRIVATE_UNPAID),
+    (Charge.PaymentClass.PUBLIC.value, Charge.PaymentClass.PUBLIC.label),
+    (Charge.PaymentClass.GRANT.value, Charge.PaymentClass.GRANT.label),
+    (Charge.PaymentClass.SUPPORT.value, Charge.PaymentClass.SUPPORT.label),
+)
+PAGE_SIZE = 100
+MAX_PAGE = 10_000
+CSV_CHUNK_ROWS = 1_000  # rows written per piece of the streamed CSV
+DB_CHUNK_ROWS = 2_000  # rows fetched per round trip of the server-side cursor
 
 
-def total_group(payment_class: str, state: str) -> str:
+def group_of(payment_class: str, state: str) -> str:
     """Where a charge counts in the totals: private charges apart by paid and not paid, so that the
     cash received is not mixed with what patrons still owe; budget and support charges by class."""
     if payment_class == Charge.PaymentClass.PRIVATE:
-        return str(PRIVATE_PAID if state == Charge.State.PAID else PRIVATE_UNPAID)
-    return str(CLASS_LABELS.get(payment_class, payment_class))
+        return "private_paid" if state == Charge.State.PAID else "private_unpaid"
+    return payment_class
 
 
-def _fiscal_year(request) -> int:
-    year = int_param(request.GET.get("year"), current_fiscal_year())
-    return min(max(year, 2000), 2100)
+def total_group(payment_class: str, state: str) -> str:
+    """The label of `group_of`."""
+    return str(dict(GROUPS).get(group_of(payment_class, state), CLASS_LABELS.get(payment_class, payment_class)))
+
+
+def _period(request) -> Period:
+    year = min(max(int_param(request.GET.get("year"), current_fiscal_year()), 2000), 2100)
+    month = int_param(request.GET.get("month"))
+    return Period(year, month if month in FISCAL_MONTHS else None)
+
+
+def _month_of(value):
+    return timezone.localtime(value).date().replace(day=1)
 
 
 @desk_required
 def charges_report(request):
-    year = _fiscal_year(request)
-    rows = list(charges_summary(year))
+    period = _period(request)
     fmt = request.GET.get("format")
     if fmt == "csv":
-        return _summary_csv(year, rows)
+        return _summary_csv(period)
     if fmt == "detail":
-        return _detail_csv(year)
-    by_class = {}
-    for row in rows:
-        group = total_group(row["payment_class"], row["state"])
-        by_class[group] = by_class.get(group, 0) + (row["total"] or 0)
+        return _detail_csv(period)
+    by_group = {}
+    by_month = {month: {"groups": {}, "total": 0, "count": 0} for month in period.months()}
+    for row in charge_totals(period):
+        group, total = group_of(row["payment_class"], row["state"]), row["total"] or 0
+        by_group[group] = by_group.get(group, 0) + total
+        month = by_month.setdefault(_month_of(row["month"]), {"groups": {}, "total": 0, "count": 0})
+        month["groups"][group] = month["groups"].get(group, 0) + total
+        month["total"] += total
+        month["count"] += row["count"]
+    page = min(max(int_param(request.GET.get("page"), 1), 1), MAX_PAGE)
+    rows, has_next = charges_summary_page(period, page, PAGE_SIZE)
+    this_year = current_fiscal_year()
     return render(
         request,
         "fees/charges_report.html",
         {
-            "year": year,
+            "year": period.fiscal_year,
+            "period": period,
             "rows": rows,
             "class_labels": CLASS_LABELS,
             "state_labels": dict(Charge.State.choices),
-            "by_class": sorted(by_class.items()),
-            "grand_total": sum(by_class.values()),
-            "years": range(current_fiscal_year(), current_fiscal_year() - 6, -1),
+            "groups": GROUPS,
+            "by_class": [(label, by_group[key]) for key, label in GROUPS if key in by_group],
+            "grand_total": sum(by_group.values()),
+            "by_month": [
+                (month, [values["groups"].get(key) for key, _label in GROUPS], values)
+                for month, values in sorted(by_month.items())
+            ],
+            "years": range(this_year, this_year - 6, -1),
+            "months": period.months() if period.month is None else Period(period.fiscal_year).months(),
+            "page": page,
+            "has_next": has_next and page < MAX_PAGE,
+            "first_row": (page - 1) * PAGE_SIZE + 1,
+            "last_row": (page - 1) * PAGE_SIZE + len(rows),
         },
     )
 
 
-def _csv_response(filename: str):
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+class _Lines:
+    """A file for csv.writer that keeps what it is given, to be taken as one piece of the stream."""
+
+    def __init__(self):
+        self.buffer = io.StringIO()
+
+    def write(self, text):
+        self.buffer.write(text)
+
+    def take(self) -> str:
+        text = self.buffer.getvalue()
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        return text
+
+
+def _csv_stream(filename: str, header: list[str], rows):
+    """A CSV download written while it is read: UTF-8 with a BOM (Excel then reads the Japanese
+    correctly), CSV_CHUNK_ROWS lines per piece. `rows` is an iterator of lists of cells; the labels
+    in it are resolved before the stream starts, in the request's language."""
+
+    def pieces():
+        lines = _Lines()
+        writer = csv.writer(lines)
+        writer.writerow(header)
+        yield "\ufeff" + lines.take()
+        for n, row in enumerate(rows, start=1):
+            writer.writerow(row)
+            if n % CSV_CHUNK_ROWS == 0:
+                yield lines.take()
+        yield lines.take()
+
+    response = StreamingHttpResponse(pieces(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # BOM: Excel then reads the Japanese correctly
     return response
 
 
-def _summary_csv(year: int, rows):
-    response = _csv_response(f"ill-charges-FY{year}.csv")
-    writer = csv.writer(response)
-    writer.writerow(
+def _summary_csv(period: Period):
+    class_labels = {key: str(label) for key, label in CLASS_LABELS.items()}
+    state_labels = {key: str(label) for key, label in Charge.State.choices}
+    header = [
+        _("Month"),
+        _("Payment class"),
+        _("Budget code"),
+        _("Budget name"),
+        _("State"),
+        pgettext("column", "Requests"),
+        _("Total (yen)"),
+    ]
+    rows = (
         [
-            _("Month"),
-            _("Payment class"),
-            _("Budget code"),
-            _("Budget name"),
-            _("State"),
-            pgettext("column", "Requests"),
-            _("Total (yen)"),
+            timezone.localtime(row["month"]).strftime("%Y-%m") if row["month"] else "",
+            class_labels.get(row["payment_class"], row["payment_class"]),
+            row["budget_code__code"] or "",
+            row["budget_code__name"] or "",
+            state_labels.get(row["state"], row["state"]),
+            row["count"],
+            row["total"],
         ]
+        for row in charges_summary(period).iterator(chunk_size=DB_CHUNK_ROWS)
     )
-    for row in rows:
-        month = timezone.localtime(row["month"]).strftime("%Y-%m") if row["month"] else ""
-        writer.writerow(
-            [
-                month,
-                CLASS_LABELS.get(row["payment_class"], row["payment_class"]),
-                row["budget_code__code"] or "",
-                row["budget_code__name"] or "",
-                dict(Charge.State.choices).get(row["state"], row["state"]),
-                row["count"],
-                row["total"],
-            ]
-        )
-    return response
+    return _csv_stream(f"ill-charges-{period.slug}.csv", header, rows)
 
 
-def _detail_csv(year: int):
+def _detail_csv(period: Period):
     """One line per charge, with the fields of the NACSIS-ILL fee-offset record (CHRGE, POSTG, SUM, ACCT)."""
-    response = _csv_response(f"ill-charges-FY{year}-detail.csv")
-    writer = csv.writer(response)
-    writer.writerow(
+    class_labels = {key: str(label) for key, label in CLASS_LABELS.items()}
+    state_labels = {key: str(label) for key, label in Charge.State.choices}
+    tz = timezone.get_current_timezone()
+    header = [
+        _("Date"),
+        _("Request number"),
+        _("Patron number"),
+        _("Lender"),
+        _("Lender code"),
+        _("Payment class"),
+        _("Budget code"),
+        _("Copy fee (A)"),
+        _("Postage (B)"),
+        _("Other fees (C)"),
+        _("Tax"),
+        _("Total (yen)"),
+        _("State"),
+    ]
+    rows = (
         [
-            _("Date"),
-            _("Request number"),
-            _("Patron number"),
-            _("Lender"),
-            _("Lender code"),
-            _("Payment class"),
-            _("Budget code"),
-            _("Copy fee (A)"),
-            _("Postage (B)"),
-            _("Other fees (C)"),
-            _("Tax"),
-            _("Total (yen)"),
-            _("State"),
+            created_at.astimezone(tz).strftime("%Y-%m-%d"),
+            number,
+            patron_number,
+            lender_name or "",
+            lender_code or "",
+            class_labels.get(payment_class, payment_class),
+            budget_code or "",
+            copy_fee,
+            postage,
+            other_fees,
+            tax,
+            total,
+            state_labels.get(state, state),
         ]
+        for (
+            created_at,
+            number,
+            patron_number,
+            lender_name,
+            lender_code,
+            payment_class,
+            budget_code,
+            copy_fee,
+            postage,
+            other_fees,
+            tax,
+            total,
+            state,
+        ) in charges_detail(period).iterator(chunk_size=DB_CHUNK_ROWS)
     )
-    for charge in charges_detail(year).iterator(chunk_size=500):
-        request = charge.request
-        writer.writerow(
-            [
-                timezone.localtime(charge.created_at).strftime("%Y-%m-%d"),
-                request.number,
-                request.patron.patron_number,
-                request.lender.name if request.lender else "",
-                request.lender.code if request.lender else "",
-                CLASS_LABELS.get(charge.payment_class, charge.payment_class),
-                charge.budget_code.code if charge.budget_code else "",
-                charge.copy_fee,
-                charge.postage,
-                charge.other_fees,
-                charge.tax,
-                charge.total,
-                charge.get_state_display(),
-            ]
-        )
-    return response
+    return _csv_stream(f"ill-charges-{period.slug}-detail.csv", header, rows)

@@ -606,11 +606,11 @@ def test_the_charges_csv_opens_in_excel(client, staff_user, undergraduate, lende
     arrived_private_copy(staff_user, undergraduate, lender)
     client.force_login(staff_user)
     response = client.get("/desk/reports/charges/?format=csv")
-    body = response.content.decode("utf-8")
+    body = b"".join(response.streaming_content).decode("utf-8")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert body.startswith("\ufeff")
     assert "490" in body.splitlines()[1]
-    detail = client.get("/desk/reports/charges/?format=detail").content.decode("utf-8")
+    detail = b"".join(client.get("/desk/reports/charges/?format=detail").streaming_content).decode("utf-8")
     assert undergraduate.patron_number in detail
     assert client.get("/desk/reports/charges/?year=abc").status_code == 200
 
