@@ -1,10 +1,11 @@
 from django.contrib import admin
-from django.db.models import Count, IntegerField, Q, Sum, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from core.text import format_yen
+from core.admin_tools import BigTableAdmin, InputFilter
+from core.text import format_yen, int_param
 from fees import calculator, support
 from fees.labels import line_label
 from fees.models import (
@@ -18,6 +19,7 @@ from fees.models import (
     Shipment,
     SupportBudget,
     SupportUse,
+    current_fiscal_year,
 )
 from fees.schedules import schedule_for
 
@@ -28,9 +30,10 @@ SEED_EXAMPLE_2 = [
 ]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(BigTableAdmin):
     """Money a service wrote: shown, never added, changed or deleted here (a correction is a new
-    entry made by a service)."""
+    entry made by a service). These tables grow with every request, so their lists are a
+    `BigTableAdmin`: a bounded count, an indexed ordering and search."""
 
     def has_add_permission(self, request):
         return False
@@ -60,6 +63,8 @@ class FeeScheduleAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     search_fields = ["lender__name", "lender__code"]
+    list_select_related = ["lender"]
+    autocomplete_fields = ["lender"]
     readonly_fields = ["seed_example_preview"]
     inlines = [PaperSizePriceInline]
     fieldsets = [
@@ -104,8 +109,76 @@ class FeeScheduleAdmin(admin.ModelAdmin):
         )
 
 
+class FiscalYearFilter(admin.SimpleListFilter):
+    """The fiscal years the desk works with (next year back to five years ago), known without
+    reading the distinct years of the table."""
+
+    title = _("fiscal year")
+    parameter_name = "fiscal_year"
+    field = "fiscal_year"
+
+    def lookups(self, request, model_admin):
+        this_year = current_fiscal_year()
+        return [(str(year), f"FY{year}") for year in range(this_year + 1, this_year - 6, -1)]
+
+    def queryset(self, request, queryset):
+        year = int_param(self.value())
+        return queryset.filter(**{self.field: year}) if year is not None else queryset
+
+
+class BudgetFiscalYearFilter(FiscalYearFilter):
+    field = "budget_code__fiscal_year"
+
+
+class SupportFiscalYearFilter(FiscalYearFilter):
+    field = "budget__fiscal_year"
+
+
+class RequestNumberSearch:
+    """Searched by the request's number (trigram index, 3 characters or more)."""
+
+    search_fields = ["request__number"]
+    trigram_search_fields = ("request__number",)
+    search_help_text = _("Request number (3 characters or more).")
+
+
+class BudgetCodeFilter(InputFilter):
+    """The budget code typed in: there are thousands."""
+
+    title = _("budget code")
+    parameter_name = "budget_code"
+
+    def queryset(self, request, queryset):
+        code = self.value()
+        return queryset.filter(budget_code__code=code) if code else queryset
+
+
+class LenderCodeFilter(InputFilter):
+    """The lender by its code, typed in: a list of 300 lenders would be a page of its own."""
+
+    title = _("lender code")
+    parameter_name = "lender_code"
+
+    def queryset(self, request, queryset):
+        code = self.value()
+        return queryset.filter(lender__code=code) if code else queryset
+
+
+def _ledger_sum(*entry_types):
+    """What the ledger holds for the budget code of the row, of these entry types: a subquery over
+    the `ledger_code_type` index, run for the rows shown only (not a join of the whole ledger)."""
+    entries = (
+        BudgetLedgerEntry.objects.filter(budget_code=OuterRef("pk"), entry_type__in=entry_types)
+        .order_by()
+        .values("budget_code")
+        .annotate(sum=Sum("amount"))
+        .values("sum")
+    )
+    return Coalesce(Subquery(entries, output_field=IntegerField()), Value(0), output_field=IntegerField())
+
+
 @admin.register(BudgetCode)
-class BudgetCodeAdmin(admin.ModelAdmin):
+class BudgetCodeAdmin(BigTableAdmin):
     list_display = [
         "code",
         "name",
@@ -120,26 +193,16 @@ class BudgetCodeAdmin(admin.ModelAdmin):
         "usable_for_ill",
         "active",
     ]
-    list_filter = ["fiscal_year", "kind", "active", "usable_for_ill"]
+    list_filter = [FiscalYearFilter, "kind", "active", "usable_for_ill"]
     search_fields = ["code", "name", "responsible__full_name"]
     autocomplete_fields = ["responsible", "laboratory", "members"]
     list_select_related = ["responsible", "laboratory"]
 
     def get_queryset(self, request):
-        money = IntegerField()
         return (
             super()
             .get_queryset(request)
-            .annotate(
-                committed=Coalesce(
-                    Sum("ledger__amount", filter=Q(ledger__entry_type__in=["commitment", "release"])),
-                    Value(0),
-                    output_field=money,
-                ),
-                charged=Coalesce(
-                    Sum("ledger__amount", filter=Q(ledger__entry_type="charge")), Value(0), output_field=money
-                ),
-            )
+            .annotate(committed=_ledger_sum("commitment", "release"), charged=_ledger_sum("charge"))
         )
 
     @admin.display(description=_("limit"), ordering="limit")
@@ -164,9 +227,13 @@ class BudgetCodeAdmin(admin.ModelAdmin):
 @admin.register(BudgetLedgerEntry)
 class BudgetLedgerEntryAdmin(ReadOnlyAdmin):
     list_display = ["budget_code", "request", "entry_type", "amount", "created_at"]
-    list_filter = ["entry_type", "budget_code__fiscal_year"]
+    list_filter = ["entry_type", BudgetCodeFilter, BudgetFiscalYearFilter]
     search_fields = ["budget_code__code", "request__number"]
+    trigram_search_fields = ("request__number",)
+    search_help_text = _("Budget code, or request number (3 characters or more).")
     list_select_related = ["budget_code", "request"]
+    ordering = ["-created_at", "-id"]  # index ledger_time
+    sortable_by = ["created_at"]
 
 
 @admin.register(SupportBudget)
@@ -240,13 +307,17 @@ class PaymentInline(ReadOnlyInline):
     readonly_fields = ["method", "amount", "receipt_number", "received_by", "received_at"]
     fields = readonly_fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("received_by")
+
 
 @admin.register(Charge)
-class ChargeAdmin(ReadOnlyAdmin):
+class ChargeAdmin(RequestNumberSearch, ReadOnlyAdmin):
     list_display = ["request", "payment_class", "budget_code", "total", "state", "created_at"]
-    list_filter = ["payment_class", "state"]
-    search_fields = ["request__number"]
+    list_filter = ["payment_class", "state", BudgetCodeFilter, ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["request", "budget_code"]
+    ordering = ["-created_at", "-id"]  # index charge_time
+    sortable_by = ["created_at"]
     readonly_fields = [
         "request",
         "shipment",
@@ -270,15 +341,22 @@ class ChargeAdmin(ReadOnlyAdmin):
 @admin.register(Shipment)
 class ShipmentAdmin(ReadOnlyAdmin):
     list_display = ["lender", "received_at", "delivery_method", "total", "lender_invoice"]
-    list_filter = ["lender"]
+    list_filter = ["delivery_method", LenderCodeFilter, ("received_at", admin.DateFieldListFilter)]
+    list_select_related = ["lender"]
+    ordering = ["-received_at", "-id"]  # index shipment_time
+    sortable_by = ["received_at"]
 
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["request", "charge", "method", "amount", "receipt_number", "received_at"]
-    list_filter = ["method"]
-    search_fields = ["receipt_number", "request__number"]
+    list_filter = ["method", ("received_at", admin.DateFieldListFilter)]
+    search_fields = ["receipt_number__exact", "request__number"]
+    trigram_search_fields = ("request__number",)
+    search_help_text = _("Receipt number, or request number (3 characters or more).")
     list_select_related = ["request", "charge"]
+    ordering = ["-received_at", "-id"]  # index payment_day_method
+    sortable_by = ["received_at"]
 
 
 @admin.register(SupportUse)
@@ -286,6 +364,10 @@ class SupportUseAdmin(ReadOnlyAdmin):
     """A use of the support budget moves only through fees.states.SUPPORT (fees.support)."""
 
     list_display = ["request", "patron", "budget", "state", "amount", "updated_at"]
-    list_filter = ["state", "budget__fiscal_year"]
-    search_fields = ["request__number", "patron__patron_number", "patron__full_name"]
+    list_filter = ["state", SupportFiscalYearFilter]
+    search_fields = ["request__number", "patron__patron_number__iexact", "patron__full_name"]
+    trigram_search_fields = ("request__number",)
+    search_help_text = _("Request number (3 characters or more), patron number or name.")
     list_select_related = ["request", "patron", "budget"]
+    ordering = ["-created_at", "-id"]  # index support_use_time
+    sortable_by = ["created_at"]

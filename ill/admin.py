@@ -1,9 +1,12 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_tools import BigTableAdmin, InputFilter
+from ill import identifiers, lifecycle
 from ill.holdings import import_holdings
 from ill.models import (
     ExtensionRequest,
@@ -93,6 +96,9 @@ class LenderCandidateInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("lender")
+
 
 class AppendOnly:
     """History is append-only: written by the services, never added, changed or deleted here."""
@@ -114,6 +120,9 @@ class RequestEventInline(AppendOnly, admin.TabularInline):
     fields = readonly_fields
     can_delete = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
 
 class ExtensionRequestInline(admin.TabularInline):
     model = ExtensionRequest
@@ -134,6 +143,9 @@ class ExtensionRequestInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("requested_by", "decided_by")
+
 
 # Always read-only: the number, the status (changed only by the lifecycle services) and the timestamps.
 REQUEST_ALWAYS_READ_ONLY = [
@@ -150,6 +162,7 @@ REQUEST_ALWAYS_READ_ONLY = [
     "updated_at",
     "lender",
     "lender_reference",
+    "created_by",  # who entered the request: history, and a login among 50,000
 ]
 # Read-only once the request is past `submitted`: the ordering, money and answer services own them.
 REQUEST_SERVICE_OWNED = [
@@ -166,20 +179,72 @@ REQUEST_SERVICE_OWNED = [
 ]
 
 
+class LenderCodeFilter(InputFilter):
+    """The lender by its code, typed in: a list of 300 lenders would be a page of its own."""
+
+    title = _("lender code")
+    parameter_name = "lender_code"
+
+    def queryset(self, request, queryset):
+        code = self.value()
+        return queryset.filter(lender__code=code) if code else queryset
+
+
+def identifier_matches(term: str) -> list[Q]:
+    """A request's identifiers (ISBN, ISSN, NCID, DOI) found as typed, hyphens and all, by their
+    normalised value (each column has a B-tree index)."""
+    matches = []
+    for kind in ("isbn", "issn", "ncid", "doi"):
+        try:
+            value = identifiers.normalize_identifier(kind, term)
+        except (identifiers.IdentifierError, ValueError):
+            continue
+        if value:
+            matches.append(Q(**{kind: value}))
+    return matches
+
+
 @admin.register(Request)
-class RequestAdmin(admin.ModelAdmin):
+class RequestAdmin(BigTableAdmin):
     """Status is read-only here: it changes only through the lifecycle services (the desk pages).
     Once a request is past `submitted`, what the services own is read-only too, and every save
-    here is written to the request's history."""
+    here is written to the request's history.
+
+    At a million requests: the list reads one page of the `-submitted_at` index (the date is a
+    range filter, not a date hierarchy that would list the distinct dates of every request), the
+    search uses the trigram indexes on number and titles and looks patrons up first, and only
+    indexed columns sort."""
 
     list_display = ["number", "kind", "status", "display_title", "patron", "pickup_branch", "lender", "submitted_at"]
-    list_filter = ["kind", "status", "expense_type", "pickup_branch", "lender__kind"]
-    search_fields = ["number", "title", "article_title", "isbn", "issn", "patron__patron_number", "patron__full_name"]
-    date_hierarchy = "submitted_at"
+    list_filter = [
+        "kind",
+        "status",
+        "expense_type",
+        "pickup_branch",
+        "lender__kind",
+        LenderCodeFilter,
+        ("submitted_at", admin.DateFieldListFilter),
+    ]
+    search_fields = [
+        "number",
+        "title",
+        "article_title",
+        "patron__patron_number__iexact",
+        "patron__full_name",
+        "patron__full_name_kana",
+    ]
+    trigram_search_fields = ("number", "title", "article_title")
+    search_help_text = _(
+        "Request number or title (3 characters or more), ISBN, ISSN, NCID or DOI, patron number or name."
+    )
+    sortable_by = ["number", "submitted_at"]
     list_select_related = ["patron", "pickup_branch", "lender"]
     readonly_fields = REQUEST_ALWAYS_READ_ONLY
     autocomplete_fields = ["patron", "budget_code"]
     inlines = [LenderCandidateInline, ExtensionRequestInline, RequestEventInline]
+
+    def search_term_matches(self, term):
+        return identifier_matches(term)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -206,21 +271,63 @@ class RequestAdmin(admin.ModelAdmin):
         )
 
 
-@admin.register(RequestEvent)
-class RequestEventAdmin(AppendOnly, admin.ModelAdmin):
-    list_display = ["request", "action", "from_status", "to_status", "actor", "created_at"]
-    list_filter = ["action"]
+# What the services write besides the lifecycle's transitions (ill.services: add_note's actions).
+OTHER_EVENT_ACTIONS = (
+    "reviewed",
+    "note",
+    "notified",
+    "charge_accepted",
+    "payment",
+    "return_postage",
+    "extension_requested",
+    "extension_forwarded",
+    "extension_granted",
+    "extension_refused",
+    "admin_change",
+)
+
+
+class EventActionFilter(admin.SimpleListFilter):
+    """The actions are known, so the filter does not read the distinct actions of millions of events."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return [(action, label) for action, label in lifecycle.ACTION_LABELS.items()] + [
+            (action, action) for action in OTHER_EVENT_ACTIONS
+        ]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+class RequestNumberSearch:
+    """Searched by the request's number (trigram index, 3 characters or more)."""
+
     search_fields = ["request__number"]
+    trigram_search_fields = ("request__number",)
+    search_help_text = _("Request number (3 characters or more).")
+
+
+@admin.register(RequestEvent)
+class RequestEventAdmin(AppendOnly, RequestNumberSearch, BigTableAdmin):
+    list_display = ["request", "action", "from_status", "to_status", "actor", "created_at"]
+    list_filter = [EventActionFilter]
     list_select_related = ["request", "actor"]
+    ordering = ["-created_at", "-id"]  # index event_time
+    sortable_by = ["created_at"]
 
 
 @admin.register(ExtensionRequest)
-class ExtensionRequestAdmin(admin.ModelAdmin):
+class ExtensionRequestAdmin(RequestNumberSearch, BigTableAdmin):
     """An extension is decided through ill.services.extensions; its state and dates are read-only here."""
 
     list_display = ["request", "state", "requested_at", "new_due_date", "decided_at"]
     list_filter = ["state"]
-    search_fields = ["request__number"]
+    list_select_related = ["request"]
+    ordering = ["-requested_at", "-id"]  # index extension_requested
+    sortable_by = ["requested_at"]
     raw_id_fields = ["request"]
     readonly_fields = [
         "request",

@@ -1,15 +1,37 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_tools import BigTableAdmin
 from notifications import services
 from notifications.models import OutboxMessage
 
 
+class LanguageFilter(admin.SimpleListFilter):
+    """The site's languages, known without reading the distinct languages of every message."""
+
+    title = _("language")
+    parameter_name = "language"
+
+    def lookups(self, request, model_admin):
+        return settings.LANGUAGES
+
+    def queryset(self, request, queryset):
+        return queryset.filter(language=self.value()) if self.value() else queryset
+
+
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(BigTableAdmin):
+    """Every e-mail ever sent: newest first by the primary key (messages are only appended, so it
+    is their order of creation), searched by indexed columns only."""
+
     list_display = ["created_at", "kind", "recipient", "language", "status", "attempts", "sent_at"]
-    list_filter = ["status", "kind", "language"]
-    search_fields = ["recipient", "subject", "request__number", "idempotency_key"]
+    list_filter = ["status", "kind", LanguageFilter]
+    search_fields = ["idempotency_key__exact", "recipient_user__email__iexact", "request__number"]
+    trigram_search_fields = ("request__number",)
+    search_help_text = _("Recipient's e-mail address, request number (3 characters or more) or idempotency key.")
+    ordering = ["-id"]
+    sortable_by = []
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
     actions = ["retry_failed"]
 

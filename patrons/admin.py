@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_tools import BigTableAdmin
 from patrons import services
 from patrons.models import Branch, Laboratory, OpeningHours, Patron, PatronEvent, StaffMember
 
@@ -15,6 +16,9 @@ class PatronEventInline(admin.TabularInline):
     extra = 0
     fields = readonly_fields = ["created_at", "action", "actor", "note"]
     can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -40,10 +44,15 @@ class LaboratoryAdmin(admin.ModelAdmin):
     list_filter = ["active", "department"]
     search_fields = ["name", "name_en", "department"]
     autocomplete_fields = ["supervisor"]
+    list_select_related = ["supervisor"]
 
 
 @admin.register(Patron)
-class PatronAdmin(admin.ModelAdmin):
+class PatronAdmin(BigTableAdmin):
+    """50,000 patrons: ordered by the unique patron number; names are searched through the trigram
+    indexes (a one- or two-character name such as 佐藤 reads the table, which is small enough); the
+    login's e-mail and user name exactly. The search also serves every patron autocomplete."""
+
     list_display = [
         "patron_number",
         "full_name",
@@ -54,7 +63,9 @@ class PatronAdmin(admin.ModelAdmin):
         "blocked",
     ]
     list_filter = ["category", "home_branch", "preferred_language", "blocked"]
-    search_fields = ["patron_number", "full_name", "full_name_kana", "user__email", "user__username"]
+    search_fields = ["patron_number", "full_name", "full_name_kana", "user__email__iexact", "user__username__iexact"]
+    search_help_text = _("Patron number, name or kana, or the login's e-mail or user name.")
+    sortable_by = ["patron_number"]
     autocomplete_fields = ["user", "laboratory"]
     list_select_related = ["laboratory", "home_branch"]
     # A block is set and lifted through patrons.services (the desk page), which logs it.
@@ -73,14 +84,29 @@ class PatronAdmin(admin.ModelAdmin):
         )
 
 
+class PatronEventActionFilter(admin.SimpleListFilter):
+    """The actions patrons.services writes, known without reading the distinct actions of the table."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return [(action, action) for action in ("blocked", "unblocked", "admin_change")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(PatronEvent)
-class PatronEventAdmin(admin.ModelAdmin):
+class PatronEventAdmin(BigTableAdmin):
     """The history is append-only: it is written by services, never edited here."""
 
     list_display = ["patron", "action", "actor", "created_at"]
-    list_filter = ["action"]
-    search_fields = ["patron__patron_number", "patron__full_name"]
+    list_filter = [PatronEventActionFilter]
+    search_fields = ["patron__patron_number__iexact", "patron__full_name"]
     list_select_related = ["patron", "actor"]
+    ordering = ["-id"]  # newest first, by the primary key (events are only ever appended)
+    sortable_by = []
 
     def has_add_permission(self, request):
         return False

@@ -2,9 +2,12 @@
 and history are read-only there or changed through a service)."""
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.contrib.admin import site
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from fees.models import BudgetLedgerEntry
+from core.admin_tools import BoundedCountPaginator
+from fees.models import BudgetLedgerEntry, SupportUse
 from ill.models import Request, RequestEvent
 from patrons import services as patron_services
 from patrons.models import PatronEvent
@@ -145,3 +148,158 @@ def test_it_refuses_to_change_or_delete_a_patron_event(admin_client, undergradua
     event = patron_services.block(undergraduate, reason="Lost book").events.get()
     assert admin_client.get(f"/admin/patrons/patronevent/{event.pk}/delete/").status_code == 403
     assert admin_client.get("/admin/patrons/patronevent/add/").status_code == 403
+
+
+# --- The admin at a million rows: bounded counts, indexed orderings and searches, no N+1 --------
+
+BIG_CHANGELISTS = [
+    "/admin/ill/request/",
+    "/admin/ill/requestevent/",
+    "/admin/ill/extensionrequest/",
+    "/admin/fees/charge/",
+    "/admin/fees/budgetledgerentry/",
+    "/admin/fees/payment/",
+    "/admin/fees/shipment/",
+    "/admin/fees/supportuse/",
+    "/admin/fees/budgetcode/",
+    "/admin/patrons/patron/",
+    "/admin/patrons/patronevent/",
+    "/admin/notifications/outboxmessage/",
+]
+# Small tables (lenders' schedules, laboratories), still without a query per row.
+SMALL_CHANGELISTS = ["/admin/fees/feeschedule/", "/admin/patrons/laboratory/"]
+
+
+def _history(n: int):
+    """n requests with a bit of everything the big tables hold."""
+    support = f.SupportBudgetFactory()
+    for _ in range(n):
+        lender = f.FeeScheduleFactory().lender
+        request = f.CopyRequestFactory(status=Request.Status.ARRIVED, lender=lender)
+        f.RequestEventFactory(request=request, actor=f.UserFactory())
+        f.LenderCandidateFactory(request=request, lender=lender)
+        charge = f.ChargeFactory(request=request, shipment=f.ShipmentFactory(lender=lender))
+        f.PaymentFactory(charge=charge, received_by=f.UserFactory())
+        code = f.BudgetCodeFactory(laboratory=f.LaboratoryFactory(supervisor=f.PatronFactory()))
+        f.BudgetLedgerEntryFactory(budget_code=code, request=request)
+        f.ExtensionRequestFactory(request=f.RequestFactory(status=Request.Status.ON_LOAN))
+        SupportUse.objects.create(budget=support, request=f.RequestFactory(), patron=f.PatronFactory())
+        f.OutboxMessageFactory(request=request)
+        patron_services.block(request.patron, reason="Lost book", actor=f.UserFactory())
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+def test_no_changelist_reads_more_queries_with_more_rows(admin_client):
+    urls = BIG_CHANGELISTS + SMALL_CHANGELISTS
+    _history(2)
+    few = {url: _queries(admin_client, url) for url in urls}
+    _history(6)
+    assert {url: _queries(admin_client, url) for url in urls} == few
+
+
+@pytest.mark.parametrize("url", BIG_CHANGELISTS, ids=lambda u: u.split("/")[3])
+def test_no_changelist_counts_the_whole_table_or_lists_distinct_values(admin_client, url):
+    _history(2)
+    with CaptureQueriesContext(connection) as ctx:
+        assert admin_client.get(url).status_code == 200
+    for query in ctx.captured_queries:
+        sql = query["sql"].upper()
+        assert "DISTINCT" not in sql, sql
+        if "COUNT(" in sql and "GROUP BY" not in sql:
+            assert "LIMIT" in sql, sql  # a bounded count: SELECT COUNT(*) FROM (… LIMIT n)
+
+
+def test_the_big_admins_have_no_date_hierarchy_nor_full_count():
+    for model, model_admin in site._registry.items():
+        if f"/admin/{model._meta.app_label}/{model._meta.model_name}/" in BIG_CHANGELISTS:
+            assert model_admin.date_hierarchy is None, model
+            assert model_admin.show_full_result_count is False, model
+            assert model_admin.paginator is BoundedCountPaginator, model
+
+
+def test_a_long_list_says_more_than_the_cap(admin_client, monkeypatch):
+    monkeypatch.setattr(BoundedCountPaginator, "cap", 3)
+    f.RequestFactory.create_batch(5)
+    response = admin_client.get("/admin/ill/request/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.context["cl"].result_count == 3
+    assert "More than 3 requests" in response.content.decode()
+    f.RequestFactory.create_batch(1)
+    few = admin_client.get("/admin/ill/request/?kind__exact=copy", HTTP_ACCEPT_LANGUAGE="en")
+    assert few.context["cl"].result_count == 0 and "More than" not in few.content.decode()
+
+
+def _found(client, url, term=None):
+    response = client.get(url, {"q": term} if term is not None else None)
+    assert response.status_code == 200
+    return {str(obj.pk) for obj in response.context["cl"].result_list}
+
+
+def test_the_request_search_finds_numbers_titles_identifiers_and_patrons(admin_client, undergraduate):
+    book = f.RequestFactory(title="Deep Learning for Libraries", isbn="9784000000000", number="ILL-2026-000123")
+    article = f.CopyRequestFactory(article_title="Trigram indexes in practice", patron=undergraduate)
+    f.RequestFactory(title="Other")
+    url = "/admin/ill/request/"
+    assert _found(admin_client, url, "learning") == {str(book.pk)}
+    assert _found(admin_client, url, "000123") == {str(book.pk)}
+    assert _found(admin_client, url, "978-4-00-000000-0") == {str(book.pk)}
+    assert _found(admin_client, url, "佐藤") == {str(article.pk)}  # two characters: the patron's name
+    assert _found(admin_client, url, undergraduate.patron_number) == {str(article.pk)}
+    assert _found(admin_client, url, "trigram practice") == {str(article.pk)}
+    assert _found(admin_client, url, "De") == set()  # too short for a title: it would read every request
+
+
+def test_the_history_searches_by_request_number(admin_client):
+    event = f.RequestEventFactory(request__number="ILL-2026-004567")
+    f.RequestEventFactory()
+    assert _found(admin_client, "/admin/ill/requestevent/", "4567") == {str(event.pk)}
+    payment = f.PaymentFactory(receipt_number="R-777")
+    assert _found(admin_client, "/admin/fees/payment/", "R-777") == {str(payment.pk)}
+    assert _found(admin_client, "/admin/fees/payment/", payment.request.number) == {str(payment.pk)}
+
+
+def test_the_patron_search_serves_names_kana_and_logins(admin_client, undergraduate):
+    other = f.PatronFactory(full_name="山田 太郎", full_name_kana="ヤマダ タロウ")
+    url = "/admin/patrons/patron/"
+    assert _found(admin_client, url, "佐藤") == {str(undergraduate.pk)}
+    assert _found(admin_client, url, "ヤマダ") == {str(other.pk)}
+    assert _found(admin_client, url, undergraduate.user.email) == {str(undergraduate.pk)}
+    response = admin_client.get(
+        "/admin/autocomplete/", {"app_label": "ill", "model_name": "request", "field_name": "patron", "term": "山田"}
+    )
+    assert [r["id"] for r in response.json()["results"]] == [str(other.pk)]
+
+
+def test_the_lists_filter_by_typed_codes_and_known_choices(admin_client, lender):
+    ordered = f.RequestFactory(status=Request.Status.ORDERED, lender=lender)
+    f.RequestFactory(status=Request.Status.ORDERED, lender=f.LendingInstitutionFactory())
+    assert _found(admin_client, f"/admin/ill/request/?lender_code={lender.code}") == {str(ordered.pk)}
+    response = admin_client.get("/admin/ill/request/")
+    assert 'name="lender_code"' in response.content.decode()
+    shipment = f.ShipmentFactory(lender=lender)
+    f.ShipmentFactory()
+    assert _found(admin_client, f"/admin/fees/shipment/?lender_code={lender.code}") == {str(shipment.pk)}
+    note = f.RequestEventFactory(action="payment")
+    f.RequestEventFactory(action="note")
+    assert _found(admin_client, "/admin/ill/requestevent/?action=payment") == {str(note.pk)}
+    english = f.OutboxMessageFactory(language="en")
+    f.OutboxMessageFactory(language="ja")
+    assert _found(admin_client, "/admin/notifications/outboxmessage/?language=en") == {str(english.pk)}
+    response = admin_client.get("/admin/ill/request/?submitted_at__gte=2000-01-01")
+    assert response.status_code == 200
+
+
+def test_the_request_form_lists_no_patrons_or_logins(admin_client):
+    f.UserFactory.create_batch(3)
+    request = f.CopyRequestFactory()
+    response = admin_client.get(_change_url(request))
+    form = response.context["adminform"].form
+    assert "created_by" not in form.fields  # who entered it is history
+    assert form.fields["patron"].widget.widget.__class__.__name__ == "AutocompleteSelect"
+    assert form.fields["budget_code"].widget.widget.__class__.__name__ == "AutocompleteSelect"
+    assert "<option" not in response.content.decode().split('name="patron"')[1].split("</select>")[0]
