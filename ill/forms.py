@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import list_model_choices
 from core.text import format_yen
 from fees.budgets import budget_codes_for, budget_positions
 from ill import identifiers, rules
@@ -134,6 +135,7 @@ class RequestForm(forms.ModelForm):
         self.helper = FormHelper(self)
         self.helper.form_tag = False
         self.helper.layout = self.layout()
+        list_model_choices(self)
 
     # identifiers: normalised before they are stored and compared (§2)
     def _identifier(self, name):
