@@ -7,6 +7,8 @@ few; the page says so. Identifiers and numbers are matched exactly. The patrons 
 first, a bounded list, so the request query stays on its own table's indexes.
 """
 
+import unicodedata
+
 from django.db.models import Q
 
 from ill import identifiers
@@ -28,7 +30,8 @@ def is_short(term: str) -> bool:
 
 def patron_q(term: str) -> Q:
     """Patrons by number (exactly, as typed or in either case), name or kana."""
-    q = Q(patron_number__in={term, term.lower(), term.upper()})
+    typed = unicodedata.normalize("NFKC", term)
+    q = Q(patron_number__in={term, typed, typed.lower(), typed.upper()})
     if is_short(term):
         return q | Q(full_name__istartswith=term) | Q(full_name_kana__istartswith=term)
     return q | Q(full_name__icontains=term) | Q(full_name_kana__icontains=term)
@@ -62,7 +65,8 @@ def request_q(term: str) -> Q:
     term = clean(term)
     if not term:
         return Q()
-    number = Q(number__in={term, term.upper()}) if is_short(term) else Q(number__icontains=term)
+    typed = unicodedata.normalize("NFKC", term)  # ＩＬＬ－２０２６ typed on a Japanese keyboard
+    number = Q(number__in={typed, typed.upper()}) if is_short(typed) else Q(number__icontains=typed)
     q = number | title_q(term) | Q(lender_reference=term) | identifier_q(term)
     ids = patron_ids(term)
     if ids:

@@ -67,3 +67,10 @@ def test_the_desk_counts_are_cached_until_a_request_changes(
     with django_capture_on_commit_callbacks(execute=True):
         f.RequestFactory(patron=undergraduate, status="submitted")
     assert client.get("/desk/?branch=").context["counts"]["review"] == 1
+
+
+def test_numbers_typed_in_full_width_are_found():
+    item = f.RequestFactory(status="closed")
+    wide = item.number.translate({i: i + 0xFEE0 for i in range(0x21, 0x7F)})
+    assert set(Request.objects.filter(request_q(wide))) == {item}
+    assert set(Request.objects.filter(request_q(item.patron.patron_number.upper()))) == {item}
