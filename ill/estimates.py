@@ -70,6 +70,15 @@ def delivery_time(request: Request) -> str:
     )
 
 
+def lender_time(lender: LendingInstitution, *, loan: bool, delivery: str) -> str:
+    """How long one lender usually takes: a loan by the lender's kind, a copy by how it is sent."""
+    if loan:
+        return str(LOAN_TIMES.get(lender.kind, LOAN_TIMES[K.OTHER]))
+    if not lender.is_domestic:
+        return str(OVERSEAS_COPY_TIME)
+    return str(COPY_TIMES.get(delivery, COPY_TIMES[Request.Delivery.MAIL]))
+
+
 def estimate(request: Request, lenders=None) -> Estimate:
     """The cheapest and dearest total for this request alone at the candidate lenders, and the time."""
     found = cost_range(request, list(candidate_lenders(request) if lenders is None else lenders))

@@ -1,47 +1,118 @@
-"""Forms for the staff actions on a request; each feeds one lifecycle or fees service."""
+"""Forms for the staff actions on a request; each feeds one lifecycle or fees service.
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+The action forms are rendered by `templates/ill/desk/_action_form.html` (Bootstrap markup written
+by hand: crispy-forms' per-field templates cost most of the request page's time).
+"""
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.text import format_yen
 from fees import charges
+from ill import lender_search
 from ill.models import LenderCandidate, LendingInstitution, Request
+from ill.widgets import LenderPicker
 
+UNKNOWN_LENDER = _(
+    "No active lender has the code “%(value)s”. Enter the lender's code, or type part of its name and choose "
+    "it from the list."
+)
+LENDER_HELP = _("Type the lender's code or part of its name, then choose it from the list.")
 
-class ActionSubmit(Submit):
-    """A submit button whose whole style comes from `css_class` (crispy adds btn-primary otherwise)."""
-
-    field_classes = "btn"
+# Bootstrap's class for each kind of widget (what crispy-forms added).
+_WIDGET_CLASSES = {
+    forms.CheckboxInput: "form-check-input",
+    forms.Select: "form-select",
+    forms.SelectMultiple: "form-select",
+}
 
 
 class ActionForm(forms.Form):
-    """Base: a crispy helper that posts to the action's URL."""
+    """Base: posts to the action's URL. The view gives each action its own ids (`auto_id`), as
+    several action forms share a page and field names."""
 
     submit_label = _("Save")
     submit_class = "btn-primary"
 
-    def __init__(self, *args, request_obj: Request, action_url: str = "", **kwargs):
+    def __init__(self, *args, request_obj: Request, action_url: str = "", charge=False, **kwargs):
         self.request_obj = request_obj
+        self.action_url = action_url
+        self._charge = charge  # False: not given, look it up when needed
         super().__init__(*args, **kwargs)
         self.setup()
-        self.helper = FormHelper(self)
-        self.helper.form_action = action_url
-        self.helper.form_tag = True
-        self.helper.add_input(ActionSubmit("submit", self.submit_label, css_class=self.submit_class))
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.HiddenInput):
+                continue
+            css = next((c for kind, c in _WIDGET_CLASSES.items() if isinstance(widget, kind)), "form-control")
+            if css not in widget.attrs.get("class", ""):
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        for name in self.errors:
+            widget = self.fields[name].widget if name in self.fields else None
+            if widget is not None and "is-invalid" not in widget.attrs.get("class", ""):
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+
+    @property
+    def charge(self):
+        if self._charge is False:
+            self._charge = charges.charge_of(self.request_obj)
+        return self._charge
 
     def setup(self):
-        """Adjust the fields to the request before the layout is built."""
+        """Adjust the fields to the request before the form is rendered."""
+
+
+class LenderField(forms.ModelChoiceField):
+    """A lender given by its code, typed or chosen with the picker (`ill.widgets.LenderPicker`).
+    Case and full-width characters do not matter; an unknown code gets a message that says what
+    to do."""
+
+    default_error_messages = {"invalid_choice": UNKNOWN_LENDER}
+
+    def __init__(self, *, required=False, label=None, widget=None, include_inactive=False, **kwargs):
+        lenders = (
+            LendingInstitution.objects.all() if include_inactive else LendingInstitution.objects.filter(active=True)
+        )
+        super().__init__(
+            queryset=lenders,
+            to_field_name="code",
+            required=required,
+            label=label,
+            widget=widget or LenderPicker(include_inactive=include_inactive),
+            **kwargs,
+        )
+
+    def prepare_value(self, value):
+        if isinstance(value, LendingInstitution) and isinstance(self.widget, LenderPicker):
+            self.widget.labels[value.code] = f"{value.display_name} ({value.code})"
+        return super().prepare_value(value)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, LendingInstitution):
+            return value
+        try:
+            code = lender_search.normalize_query(value)
+        except ValueError:
+            code = ""
+        lender = self.queryset.filter(code__iexact=code).first() if code else None
+        if lender is None:
+            shown = str(value)[:40]
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": shown})
+        if isinstance(self.widget, LenderPicker):
+            self.widget.labels[str(value)] = f"{lender.display_name} ({lender.code})"
+        return lender
 
 
 def _lender_field(required: bool, label):
-    return forms.ModelChoiceField(
-        queryset=LendingInstitution.objects.filter(active=True),
-        required=required,
-        label=label,
-    )
+    return LenderField(required=required, label=label)
 
 
 class OrderForm(ActionForm):
@@ -67,20 +138,45 @@ class OrderForm(ActionForm):
     )
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
+    def __init__(self, *args, candidates_taken: int | None = None, **kwargs):
+        self.candidates_taken = candidates_taken  # the view passes it when it has the candidates
+        self._suggestions = None
+        super().__init__(*args, **kwargs)
+
     def setup(self):
         request_obj = self.request_obj
         if request_obj.support_budget_id is None:
             del self.fields["patron_pays"]
-        self.fields["shipping_method"].initial = request_obj.delivery_method
-        taken = request_obj.candidates.count() if request_obj.status == Request.Status.UNFILLED else 0
+        self.fields["shipping_method"].initial = request_obj.shipping_method or request_obj.delivery_method
+        taken = 0
+        if request_obj.status == Request.Status.UNFILLED:
+            taken = request_obj.candidates.count() if self.candidates_taken is None else self.candidates_taken
         free = LenderCandidate.MAX_CANDIDATES - taken
         for n in range(free + 1, LenderCandidate.MAX_CANDIDATES + 1):
             del self.fields[f"lender_{n}"]
-        if request_obj.status == Request.Status.SUBMITTED:
-            self.fields["lender_1"].required = True
-            self.fields["lender_1"].help_text = _(
-                "The first lender is asked now; the others in order if it cannot supply."
+        list_id = f"lenders-for-{request_obj.number}"
+        for n in range(1, free + 1):
+            self.fields[f"lender_{n}"].widget = LenderPicker(
+                params={"request": request_obj.number},
+                delivery_field="shipping_method",
+                suggestions=self.suggestions if n == 1 else None,
+                list_id=list_id,
             )
+        if free and request_obj.status == Request.Status.SUBMITTED:
+            self.fields["lender_1"].required = True
+            self.fields["lender_1"].help_text = format_lazy(
+                "{} {}", _("The first lender is asked now; the others in order if it cannot supply."), LENDER_HELP
+            )
+        elif free:
+            self.fields["lender_1"].help_text = LENDER_HELP
+
+    def suggestions(self) -> list[tuple[str, str]]:
+        """The best-ranked lenders for this request, offered without JavaScript (one query, when
+        the form is rendered)."""
+        if self._suggestions is None:
+            options, _more = lender_search.search("", request=self.request_obj)
+            self._suggestions = [(o.lender.code, f"{o.label} · {o.summary}") for o in options]
+        return self._suggestions
 
     def lenders(self):
         return [self.cleaned_data[f"lender_{n}"] for n in range(1, 6) if self.cleaned_data.get(f"lender_{n}")]
@@ -169,7 +265,7 @@ class ReturnForm(ActionForm):
 
     def setup(self):
         r = self.request_obj
-        charge = charges.charge_of(r)
+        charge = self.charge
         brings = charges.return_postage_due(r, charge)
         if brings != "barcode":
             del self.fields["postal_barcode"]
@@ -190,10 +286,29 @@ class PaymentForm(ActionForm):
         self.fields["amount"].help_text = _("Exact amount: no change is given.")
 
 
+class ShipmentLenderForm(forms.Form):
+    """Which lender's orders to show on the shipment page (a GET form): lenders with orders
+    waiting come first in the picker."""
+
+    lender = LenderField(label=_("Lender"), required=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "shipment-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["lender"].widget = LenderPicker(params={"waiting": "1"}, suggestions=self.suggestions)
+
+    def suggestions(self) -> list[tuple[str, str]]:
+        """Without JavaScript: the lenders with orders waiting first (one query, when rendered)."""
+        options, _more = lender_search.search("", waiting=True)
+        return [(o.lender.code, o.label) for o in options]
+
+
 class ShipmentForm(forms.Form):
     """What came from one lender in one parcel (or one FAX / electronic delivery)."""
 
-    lender = forms.ModelChoiceField(label=_("Lender"), queryset=LendingInstitution.objects.filter(active=True))
+    lender = forms.ModelChoiceField(
+        label=_("Lender"), queryset=LendingInstitution.objects.filter(active=True), widget=forms.HiddenInput
+    )
     delivery = forms.ChoiceField(label=_("Came by"), choices=Request.Delivery.choices)
     lender_invoice = forms.CharField(label=_("Lender's invoice number"), max_length=100, required=False)
     lender_due_date = forms.DateField(

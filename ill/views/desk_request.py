@@ -1,5 +1,6 @@
 """One request at the desk: its history and one form per next step, and its print-outs."""
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.errors import ServiceError
-from fees import charges
+from fees.models import Charge
 from ill import next_steps, selectors, services
 from ill.forms_desk import (
     ArrivalForm,
@@ -21,14 +22,25 @@ from ill.forms_desk import (
     ReturnForm,
 )
 from ill.models import Request
+from ill.states import OPEN_EXTENSION_STATES
 from patrons.permissions import desk_required
 
 
 def request_or_404(number) -> Request:
     return get_object_or_404(
-        Request.objects.select_related("patron__user", "patron__laboratory", "pickup_branch", "lender", "budget_code"),
+        Request.objects.select_related(
+            "patron__user", "patron__laboratory", "pickup_branch", "lender", "budget_code", "support_budget", "charge"
+        ),
         number=number,
     )
+
+
+def _charge_of(item):
+    """The request's charge, read with the request (`select_related`), or None."""
+    try:
+        return item.charge
+    except Charge.DoesNotExist:
+        return None
 
 
 # --- one request ---------------------------------------------------------------------------
@@ -236,33 +248,59 @@ ACTIONS = {
 }
 
 
-def _action_forms(item, charge, bound: dict | None = None):
+def _form_options(action, form_class, charge=False, candidates=None) -> dict:
+    """Ids of the action's own (several forms share the page and field names), and what a form
+    would otherwise query again: the charge, the number of candidate lenders."""
+    options = {"auto_id": f"id_{action}_%s", "charge": charge}
+    if issubclass(form_class, OrderForm) and candidates is not None:
+        options["candidates_taken"] = len(candidates)
+    return options
+
+
+def _action_forms(item, charge, candidates, extension, bound: dict | None = None):
     forms = []
-    for action in next_steps.available(item, charge):
+    for action in next_steps.available(item, charge, extension):
         form_class, extra, _run, _msg, title = ACTIONS[action]
         if bound and bound["action"] == action:
             form = bound["form"]
         else:
-            form = form_class(request_obj=item, action_url=reverse("desk:action", args=[item.number, action]), **extra)
+            form = form_class(
+                request_obj=item,
+                action_url=reverse("desk:action", args=[item.number, action]),
+                **_form_options(action, form_class, charge, candidates),
+                **extra,
+            )
         folded = action in next_steps.SECONDARY and not (bound and bound["action"] == action)
         forms.append((action, title, form, folded))
     return forms
 
 
 def _detail_context(item, bound=None):
-    charge = charges.charge_of(item)
+    """Everything the page shows, in a fixed number of queries whatever the size of the history:
+    the request with its patron, lender, budget code and charge in one; then its candidates,
+    events, extension requests, e-mails (the newest 10), and the charge's lines and payments when
+    there is a charge; the patron's active loans for a loan; the order form's suggestions."""
+    charge = _charge_of(item)
+    candidates = list(item.candidates.select_related("lender"))
+    extensions = list(item.extensions.all())
+    open_extension = next((e for e in extensions if e.state in OPEN_EXTENSION_STATES), None)
+    action_forms = _action_forms(item, charge, candidates, open_extension, bound)
+    media = forms.Media()
+    for _action, _title, form, _folded in action_forms:
+        media += form.media
     return {
         "item": item,
         "charge": charge,
-        "charge_lines": charge.lines.all() if charge else [],
-        "payments": item.payments.all(),
-        "events": item.events.select_related("actor"),
-        "candidates": item.candidates.select_related("lender"),
-        "extensions": item.extensions.all(),
-        "action_forms": _action_forms(item, charge, bound),
-        "patron_active_loans": selectors.active_loan_count(item.patron),
+        "charge_lines": list(charge.lines.all()) if charge else [],
+        "payments": list(item.payments.all()) if charge else [],
+        "events": list(item.events.select_related("actor")),
+        "candidates": candidates,
+        "extensions": extensions,
+        "action_forms": action_forms,
+        "media": media,
+        "patron_active_loans": selectors.active_loan_count(item.patron) if item.is_loan else None,
         "loan_limit": selectors.loan_limit(),
-        "messages_sent": item.messages.order_by("-created_at")[:10],
+        "messages_sent": list(item.messages.order_by("-created_at")[:10]),
     }
 
 
@@ -281,10 +319,14 @@ def request_action(request, number, action):
     item = request_or_404(number)
     form_class, extra, run, success, _title = ACTIONS[action]
     form = form_class(
-        request.POST, request_obj=item, action_url=reverse("desk:action", args=[item.number, action]), **extra
+        request.POST,
+        request_obj=item,
+        action_url=reverse("desk:action", args=[item.number, action]),
+        **_form_options(action, form_class),
+        **extra,
     )
     status = 400
-    if action not in next_steps.available(item, charges.charge_of(item)):
+    if action not in next_steps.available(item, _charge_of(item)):
         messages.error(request, _("This action is not possible in the request's current state."))
         status = 409
     elif form.is_valid():
@@ -296,7 +338,8 @@ def request_action(request, number, action):
         else:
             messages.success(request, success)
             return redirect(item.get_desk_url())
-    item.refresh_from_db()
+    item = request_or_404(number)  # as it is now, with what the failed attempt did not change
+    form.request_obj = item
     return render(
         request, "ill/desk/request_detail.html", _detail_context(item, {"action": action, "form": form}), status=status
     )

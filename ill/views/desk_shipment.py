@@ -1,5 +1,7 @@
 """Several requests a lender sent together, recorded as one priced shipment."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -7,25 +9,45 @@ from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
 from core.text import int_param
-from ill import services
+from ill import lender_search, services
 from ill.forms_desk import (
     ShipmentForm,
+    ShipmentLenderForm,
     ShipmentLineFormSet,
 )
-from ill.models import Request
+from ill.models import LendingInstitution, Request
 from patrons.permissions import desk_required
 
 # --- shipments -----------------------------------------------------------------------------
 
 
+def _chosen_lender(value: str) -> LendingInstitution | None:
+    """The lender of `?lender=`: its code as the picker sends it, or (links, older bookmarks) its id."""
+    try:
+        lender = lender_search.find_by_code(value)
+    except ValueError:
+        return None
+    if lender is None and int_param(value) is not None:
+        lender = LendingInstitution.objects.filter(active=True, pk=int_param(value)).first()
+    return lender
+
+
 @desk_required
 def shipment(request):
     """Record several requests a lender sent together as one priced shipment (DESIGN.md §5)."""
-    lender_id = request.POST.get("lender") or request.GET.get("lender")
-    form = ShipmentForm(request.POST or None, initial={"lender": lender_id, "delivery": "mail"})
     lender = None
-    if int_param(lender_id) is not None:
-        lender = form.fields["lender"].queryset.filter(pk=int_param(lender_id)).first()
+    if request.method == "POST":
+        lender_id = request.POST.get("lender")
+        form = ShipmentForm(request.POST, initial={"lender": lender_id, "delivery": "mail"})
+        if int_param(lender_id) is not None:
+            lender = LendingInstitution.objects.filter(active=True, pk=int_param(lender_id)).first()
+        picker = ShipmentLenderForm(initial={"lender": lender})
+    else:
+        picked = request.GET.get("lender", "")
+        lender = _chosen_lender(picked) if picked else None
+        form = ShipmentForm(initial={"lender": lender.pk if lender else None, "delivery": "mail"})
+        # An unknown code comes back with the field's message (English and Japanese).
+        picker = ShipmentLenderForm(request.GET if picked and lender is None else None, initial={"lender": lender})
     waiting = []
     if lender is not None:
         waiting = list(
@@ -77,7 +99,7 @@ def shipment(request):
                         request,
                         _("%(count)d arrival(s) recorded; the patrons are being e-mailed.") % {"count": len(items)},
                     )
-                    return redirect(f"{reverse('desk:shipment')}?lender={data['lender'].pk}")
+                    return redirect(f"{reverse('desk:shipment')}?{urlencode({'lender': data['lender'].code})}")
                 preview = {
                     "breakdown": services.preview_shipment(data["lender"], items, data["delivery"]),
                     "items": items,
@@ -93,6 +115,7 @@ def shipment(request):
         "ill/desk/shipment.html",
         {
             "form": form,
+            "picker": picker,
             "formset": formset,
             "rows": rows,
             "lender": lender,

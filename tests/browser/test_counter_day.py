@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from ill.models import Request
 from tests import factories as f
 from tests.browser.conftest import open_action, submit_action
+from tests.browser.pickers import choose_lender
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,8 +30,8 @@ def test_a_counter_day(desk_page, live_server, doctoral, public_code, lender, se
     # Check the citation, then order with two candidates.
     open_action(desk, "review")
     submit_action(desk, "review")
-    desk.select_option("[data-action=order] select[name=lender_1]", str(lender.pk))
-    desk.select_option("[data-action=order] select[name=lender_2]", str(second_lender.pk))
+    choose_lender(desk.locator("[data-action=order]"), "lender_1", lender)
+    choose_lender(desk.locator("[data-action=order]"), "lender_2", second_lender, typed=second_lender.name[:4])
     desk.fill("[data-action=order] input[name=lender_reference]", "NACSIS-0001")
     submit_action(desk, "order")
     expect(desk.get_by_test_id("desk-status")).to_have_attribute("data-status", "ordered")

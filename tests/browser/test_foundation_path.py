@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from ill.models import Request
 from tests import factories as f
 from tests.browser.conftest import submit_action
+from tests.browser.pickers import choose_lender
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,7 +40,7 @@ def test_a_loan_from_request_to_closing(page, desk_page, live_server, login, und
     expect(desk.locator("[data-count=review]")).to_have_text("1")
     desk.locator("[data-worklist=review]").click()
     desk.get_by_role("link", name=request.number).click()
-    desk.select_option("[data-action=order] select[name=lender_1]", str(lender.pk))
+    choose_lender(desk.locator("[data-action=order]"), "lender_1", lender)
     desk.fill("[data-action=order] input[name=lender_reference]", "TOTO-2026-0042")
     submit_action(desk, "order")
     expect(desk.get_by_test_id("desk-status")).to_have_attribute("data-status", "ordered")

@@ -44,9 +44,9 @@ def test_review_then_order(desk, lender, staff_user):
     request.refresh_from_db()
     assert request.reviewed_at is not None
     assert act(desk, request, "review").status_code == 409  # once
-    assert act(desk, request, "order", {"lender_1": lender.pk, "shipping_method": "mail"}).status_code == 302
+    assert act(desk, request, "order", {"lender_1": lender.code, "shipping_method": "mail"}).status_code == 302
     assert status_of(request) == "ordered"
-    assert act(desk, request, "order", {"lender_1": lender.pk, "shipping_method": "mail"}).status_code == 409
+    assert act(desk, request, "order", {"lender_1": lender.code, "shipping_method": "mail"}).status_code == 409
 
 
 @pytest.mark.parametrize("reason", ["rare", "reference", "large", "japanese_binding"])
@@ -71,7 +71,12 @@ def test_the_cascade_through_three_lenders_to_none_left(desk, staff_user):
         desk,
         request,
         "order",
-        {"lender_1": lenders[0].pk, "lender_2": lenders[1].pk, "lender_3": lenders[2].pk, "shipping_method": "mail"},
+        {
+            "lender_1": lenders[0].code,
+            "lender_2": lenders[1].code,
+            "lender_3": lenders[2].code,
+            "shipping_method": "mail",
+        },
     )
     for n in range(3):
         request.refresh_from_db()
@@ -98,9 +103,9 @@ def test_the_cascade_through_three_lenders_to_none_left(desk, staff_user):
 
 def test_unfilled_may_be_ordered_from_a_new_lender(desk, lender, second_lender):
     request = f.RequestFactory()
-    act(desk, request, "order", {"lender_1": lender.pk, "shipping_method": "mail"})
+    act(desk, request, "order", {"lender_1": lender.code, "shipping_method": "mail"})
     act(desk, request, "mark_unfilled")
-    assert act(desk, request, "order", {"lender_1": second_lender.pk, "shipping_method": "mail"}).status_code == 302
+    assert act(desk, request, "order", {"lender_1": second_lender.code, "shipping_method": "mail"}).status_code == 302
     request.refresh_from_db()
     assert (request.status, request.lender) == ("ordered", second_lender)
     assert request.candidates.count() == 2
@@ -484,13 +489,13 @@ def test_the_order_form_warns_before_a_supported_request_goes_to_a_lender_that_d
     request = f.CopyRequestFactory(patron=undergraduate, support_budget=budget, scope="overseas")
     page = desk.get(request.get_desk_url()).content.decode()
     assert 'name="patron_pays"' in page  # the box is there for a supported request only
-    refused = act(desk, request, "order", {"lender_1": overseas.pk, "shipping_method": "mail"})
+    refused = act(desk, request, "order", {"lender_1": overseas.code, "shipping_method": "mail"})
     assert refused.status_code == 400
     assert "¥1,800" in refused.content.decode()
     assert status_of(request) == "submitted"
     assert (
         act(
-            desk, request, "order", {"lender_1": overseas.pk, "shipping_method": "mail", "patron_pays": "on"}
+            desk, request, "order", {"lender_1": overseas.code, "shipping_method": "mail", "patron_pays": "on"}
         ).status_code
         == 302
     )

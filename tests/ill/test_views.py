@@ -149,7 +149,7 @@ def test_a_refused_service_call_shows_its_message(desk_client, faculty, public_c
     outside = f.LendingInstitutionFactory(is_offset_participant=False, accepts_public_expense=False, name="海洋研")
     request = f.RequestFactory(patron=faculty, expense_type="public", budget_code=public_code)
     response = desk_client.post(
-        f"/desk/requests/{request.number}/order/", {"lender_1": outside.pk, "shipping_method": "mail"}
+        f"/desk/requests/{request.number}/order/", {"lender_1": outside.code, "shipping_method": "mail"}
     )
     assert response.status_code == 400
     assert "海洋研" in response.content.decode()
@@ -161,7 +161,7 @@ def test_staff_order_through_the_desk(desk_client, lender, staff_user):
     request = f.RequestFactory()
     response = desk_client.post(
         f"/desk/requests/{request.number}/order/",
-        {"lender_1": lender.pk, "shipping_method": "mail", "lender_reference": "X-1"},
+        {"lender_1": lender.code, "shipping_method": "mail", "lender_reference": "X-1"},
     )
     assert response.status_code == 302
     request.refresh_from_db()

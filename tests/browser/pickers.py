@@ -1,0 +1,23 @@
+"""Using the desk's lender picker (Tom Select, `static/js/lender-picker.js`) in a browser test."""
+
+import re
+
+from playwright.sync_api import Locator, expect
+
+
+def choose_lender(scope: Locator, name: str, lender, typed: str | None = None) -> None:
+    """In `scope` (a form or the page), type into the picker of field `name` (by default the
+    lender's code) and choose the lender with the keyboard, as staff do."""
+    field = scope.locator(f"input[name={name}]")
+    box = scope.locator(f"#{field.get_attribute('id')}-ts-control")
+    box.click()
+    box.press_sequentially(typed if typed is not None else lender.code, delay=20)
+    listbox = scope.page.locator(f"#{field.get_attribute('id')}-ts-dropdown")
+    option = listbox.get_by_role("option", name=re.compile(re.escape(lender.code)))
+    expect(option.first).to_be_visible()
+    for _ in range(25):  # move the active option onto the lender, then Enter
+        if option.first.get_attribute("aria-selected") == "true":
+            break
+        box.press("ArrowDown")
+    box.press("Enter")
+    expect(field).to_have_value(lender.code)
