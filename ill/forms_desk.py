@@ -171,11 +171,10 @@ class OrderForm(ActionForm):
             self.fields["lender_1"].help_text = LENDER_HELP
 
     def suggestions(self) -> list[tuple[str, str]]:
-        """The best-ranked lenders for this request, offered without JavaScript (one query, when
-        the form is rendered)."""
+        """The best-ranked lenders for this request, offered without JavaScript (read when the
+        form is rendered; cached for requests alike, see `lender_search.suggestions`)."""
         if self._suggestions is None:
-            options, _more = lender_search.search("", request=self.request_obj)
-            self._suggestions = [(o.lender.code, f"{o.label} · {o.summary}") for o in options]
+            self._suggestions = lender_search.suggestions(self.request_obj)
         return self._suggestions
 
     def lenders(self):

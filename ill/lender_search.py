@@ -14,11 +14,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
-from core.text import format_yen
+from core.text import current_language, format_yen
 from fees.schedules import estimate_or_none
 from ill.estimates import candidate_lenders, lender_time
 from ill.models import LendingInstitution, Request
@@ -26,6 +27,7 @@ from ill.services.ordering import shipping_for
 
 LIMIT = 20
 MAX_QUERY = 100
+SUGGESTIONS_SECONDS = 60
 
 QUERY_TOO_LONG = _("The search is too long (at most %(max)d characters).")
 QUERY_INVALID = _("The search contains characters that cannot be searched.")
@@ -192,6 +194,36 @@ def _option(lender, request, kind, wanted) -> LenderOption:
             estimate = estimate_or_none(priced, lender)
     time = lender_time(lender, loan=is_loan, delivery=shipping) if (request is not None or kind) else ""
     return LenderOption(lender=lender, delivery=shipping, delivery_supported=supported, estimate=estimate, time=time)
+
+
+def _suggestion_key(request: Request) -> str:
+    """Everything the ranking and the estimates of `search("", request=…)` depend on."""
+    parts = (
+        current_language(),
+        request.kind,
+        request.scope,
+        request.expense_type,
+        request.support_budget_id is not None,
+        request.shipping_method or request.delivery_method,
+        request.page_count,
+        request.colour_pages,
+        request.paper_size,
+    )
+    return "lender-suggestions:v1:" + ":".join(str(p) for p in parts)
+
+
+def suggestions(request: Request) -> list[tuple[str, str]]:
+    """The best-ranked lenders for a request as (code, one-line label): what the order form offers
+    without JavaScript. Requests alike (kind, scope, expense, delivery, pages) share one answer,
+    kept SUGGESTIONS_SECONDS in the cache, so the request page does not search on every view; a
+    lender edited meanwhile shows up a minute later (the order itself is always checked)."""
+    key = _suggestion_key(request)
+    found = cache.get(key)
+    if found is None:
+        options, _more = search("", request=request)
+        found = [(o.lender.code, f"{o.label} · {o.summary}") for o in options]
+        cache.set(key, found, SUGGESTIONS_SECONDS)
+    return found
 
 
 def find_by_code(code: str, *, include_inactive: bool = False) -> LendingInstitution | None:

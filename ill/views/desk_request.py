@@ -27,10 +27,12 @@ from patrons.permissions import desk_required
 
 
 def request_or_404(number) -> Request:
+    """The request with what every page shows of it, in one query. Not more joins: from about eight
+    tables PostgreSQL spends longer planning the query than running it (2 ms against 0.8 ms with
+    these six), so the patron's laboratory and the budget code, present on some requests only, are
+    read on their own (by primary key) when there is one."""
     return get_object_or_404(
-        Request.objects.select_related(
-            "patron__user", "patron__laboratory", "pickup_branch", "lender", "budget_code", "support_budget", "charge"
-        ),
+        Request.objects.select_related("patron__user", "pickup_branch", "lender", "charge"),
         number=number,
     )
 
