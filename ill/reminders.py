@@ -73,7 +73,7 @@ def _not_yet_sent(rows: list, key: Callable[[Request], str]) -> list[tuple[Reque
     """The rows whose reminder (by idempotency key) is not in the outbox yet, found in one query,
     so that a run over rows already reminded costs two queries, not two a row."""
     keys = [(row, key(row)) for row in rows]
-    existing = OutboxMessage.objects.filter(idempotency_key__in=[k for _row, k in keys])
+    existing = OutboxMessage.objects.filter(idempotency_key__in=[k for _row, k in keys]).order_by()
     sent = set(existing.values_list("idempotency_key", flat=True))
     return [(row, k) for row, k in keys if k not in sent]
 

@@ -81,7 +81,7 @@ def notify_users(recipients: Iterable[tuple], *, template: str, kind: str, key: 
     One query finds who already has it, so a job that checks often costs one query, not one a user."""
     recipients = list(recipients)
     keys = {user.pk: f"{key}:user:{user.pk}" for user, _language in recipients}
-    existing = OutboxMessage.objects.filter(idempotency_key__in=keys.values())
+    existing = OutboxMessage.objects.filter(idempotency_key__in=keys.values()).order_by()  # the unique index
     done = set(existing.values_list("idempotency_key", flat=True))
     sent = 0
     for user, language in recipients:
