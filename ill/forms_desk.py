@@ -14,7 +14,7 @@ from core.text import format_yen
 from fees import charges
 from ill import lender_search
 from ill.models import LenderCandidate, LendingInstitution, Request
-from ill.widgets import LenderPicker
+from ill.widgets import DESK_RENDERER, LenderPicker
 
 UNKNOWN_LENDER = _(
     "No active lender has the code “%(value)s”. Enter the lender's code, or type part of its name and choose "
@@ -34,6 +34,7 @@ class ActionForm(forms.Form):
     """Base: posts to the action's URL. The view gives each action its own ids (`auto_id`), as
     several action forms share a page and field names."""
 
+    default_renderer = DESK_RENDERER
     submit_label = _("Save")
     submit_class = "btn-primary"
 
@@ -289,6 +290,7 @@ class ShipmentLenderForm(forms.Form):
     """Which lender's orders to show on the shipment page (a GET form): lenders with orders
     waiting come first in the picker."""
 
+    default_renderer = DESK_RENDERER
     lender = LenderField(label=_("Lender"), required=True)
 
     def __init__(self, *args, **kwargs):
@@ -305,6 +307,7 @@ class ShipmentLenderForm(forms.Form):
 class ShipmentForm(forms.Form):
     """What came from one lender in one parcel (or one FAX / electronic delivery)."""
 
+    default_renderer = DESK_RENDERER
     lender = forms.ModelChoiceField(
         label=_("Lender"), queryset=LendingInstitution.objects.filter(active=True), widget=forms.HiddenInput
     )
@@ -318,6 +321,7 @@ class ShipmentForm(forms.Form):
 class ShipmentLineForm(forms.Form):
     """One ordered request of the lender: whether it came, and what came."""
 
+    default_renderer = DESK_RENDERER
     request_id = forms.IntegerField(widget=forms.HiddenInput)
     arrived = forms.BooleanField(label=_("Arrived"), required=False)
     pages = forms.IntegerField(label=_("Pages"), min_value=0, required=False)
@@ -334,7 +338,9 @@ class ShipmentLineForm(forms.Form):
         return data
 
 
-ShipmentLineFormSet = forms.formset_factory(ShipmentLineForm, extra=0, max_num=200, validate_max=True)
+ShipmentLineFormSet = forms.formset_factory(
+    ShipmentLineForm, extra=0, max_num=200, validate_max=True, renderer=DESK_RENDERER
+)
 
 
 class GrantExtensionForm(ActionForm):

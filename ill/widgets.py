@@ -22,9 +22,11 @@ import json
 from urllib.parse import urlencode
 
 from django import forms
+from django.forms.renderers import DjangoTemplates
 from django.forms.utils import flatatt
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 PLACEHOLDER = _("Code or name of the lender")
@@ -124,3 +126,68 @@ class LenderPicker(forms.TextInput):
             url = reverse("desk:lenders") + "?" + urlencode({k: v for k, v in self.params.items() if v})
             lookup = format_html('<noscript><a class="small" href="{}" target="_blank">{}</a></noscript>', url, LOOKUP)
         return format_html("<input{}>{}{}", flatatt(final), datalist, lookup)
+
+
+# --- a form renderer that writes the plain widgets in Python ----------------------------------
+
+
+def _attrs(attrs) -> str:
+    """Django's widgets/attrs.html: False left out, True as a bare name, anything else as text."""
+    return "".join(
+        f" {name}" if value is True else f' {name}="{conditional_escape(str(value))}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def _input(widget) -> str:
+    value = "" if widget["value"] is None else f' value="{conditional_escape(str(widget["value"]))}"'
+    kind, name = conditional_escape(widget["type"]), conditional_escape(widget["name"])
+    return f'<input type="{kind}" name="{name}"{value}{_attrs(widget["attrs"])}>'
+
+
+def _textarea(widget) -> str:
+    value = conditional_escape(widget["value"]) if widget["value"] else ""
+    return f'<textarea name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
+
+
+def _select(widget) -> str:
+    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+        for option in options:
+            parts.append(
+                f'\n  <option value="{conditional_escape(str(option["value"]))}"{_attrs(option["attrs"])}>'
+                f"{conditional_escape(option['label'])}</option>\n"  # the option's template ends with one
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
+
+
+_IN_PYTHON = {
+    **{
+        f"django/forms/widgets/{kind}.html": _input
+        for kind in ("text", "number", "date", "email", "checkbox", "hidden")
+    },
+    "django/forms/widgets/textarea.html": _textarea,
+    "django/forms/widgets/select.html": _select,
+}
+
+
+class DeskFormRenderer(DjangoTemplates):
+    """Django's form renderer, but the plain widgets (text, number, date, e-mail, check box, hidden,
+    text area, select) are written in Python, to the character what Django's templates write
+    (a test compares them): a widget template costs about 0.1 ms, a select 0.3 ms, and the request
+    page renders a dozen of them. Anything else goes to the templates."""
+
+    def render(self, template_name, context, request=None):
+        write = _IN_PYTHON.get(template_name)
+        if write is None or "widget" not in context:
+            return super().render(template_name, context, request=request)
+        return mark_safe(write(context["widget"]))
+
+
+DESK_RENDERER = DeskFormRenderer()

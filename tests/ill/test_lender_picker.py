@@ -7,10 +7,15 @@ import re
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.forms.renderers import DjangoTemplates
 from django.test.utils import CaptureQueriesContext
 
-from ill import lender_search, services
+from fees import charges as fees_charges
+from ill import lender_search, next_steps, services
+from ill.forms_desk import ShipmentLineForm
 from ill.models import Request
+from ill.views import desk_request
+from ill.widgets import DESK_RENDERER
 from tests import factories as f
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -356,3 +361,34 @@ def test_every_state_of_the_request_page_shows_its_forms(desk, undergraduate, le
     html = desk.get(loans["submitted"].get_desk_url()).content.decode()
     assert 'id="id_order_lender_1"' in html and 'id="id_cancel_note"' in html and 'id="id_review_note"' in html
     assert Request.objects.filter(pk=loans["closed"].pk, status="closed").exists()
+
+
+# --- the desk's form renderer ------------------------------------------------------------------
+
+
+def _each_widget_both_ways(form):
+    plain = DjangoTemplates()
+    for field in form:
+        form.renderer = DESK_RENDERER
+        fast = str(field)
+        form.renderer = plain
+        assert fast == str(field), field.name
+
+
+def test_the_desk_renderer_writes_what_djangos_templates_write(undergraduate, lender, staff_user):
+    loans = _in_every_state(undergraduate, lender, staff_user)
+    seen = set()
+    for request in loans.values():
+        for action in next_steps.available(request, fees_charges.charge_of(request)):
+            form_class, extra, _run, _msg, _title = desk_request.ACTIONS[action]
+            blank = form_class(request_obj=request, auto_id=f"id_{action}_%s", **extra)
+            data = {name: 'A & "B" <c>' for name in blank.fields}
+            data.update({"shipping_method": "fax", "reason": "rare", "use_restriction": "in_library", "amount": "x"})
+            for form in (blank, form_class(data, request_obj=request, auto_id=f"id_{action}_%s", **extra)):
+                form.is_valid()
+                _each_widget_both_ways(form)
+                seen.update(type(field.field.widget).__name__ for field in form)
+    line = ShipmentLineForm({"request_id": "7", "arrived": "on", "pages": "3", "use_restriction": "no_copying"})
+    line.is_valid()
+    _each_widget_both_ways(line)
+    assert {"Textarea", "Select", "CheckboxInput", "NumberInput", "DateInput", "TextInput"} <= seen
