@@ -20,6 +20,9 @@ UNKNOWN_LENDER = _(
     "No active lender has the code “%(value)s”. Enter the lender's code, or type part of its name and choose "
     "it from the list."
 )
+UNKNOWN_ANY_LENDER = _(
+    "No lender has the code “%(value)s”. Enter the lender's code, or type part of its name and choose it from the list."
+)
 LENDER_HELP = _("Type the lender's code or part of its name, then choose it from the list.")
 
 # Bootstrap's class for each kind of widget (what crispy-forms added).
@@ -72,22 +75,33 @@ class ActionForm(forms.Form):
 class LenderField(forms.ModelChoiceField):
     """A lender given by its code, typed or chosen with the picker (`ill.widgets.LenderPicker`).
     Case and full-width characters do not matter; an unknown code gets a message that says what
-    to do."""
+    to do. Active lenders only, unless `include_inactive` (e.g. a filter over past requests) or
+    another `queryset` is given; as a django-filter filter:
+
+        class LenderFilter(django_filters.ModelChoiceFilter):
+            field_class = LenderField
+
+        lender = LenderFilter(queryset=LendingInstitution.objects.all(), include_inactive=True)
+    """
 
     default_error_messages = {"invalid_choice": UNKNOWN_LENDER}
 
-    def __init__(self, *, required=False, label=None, widget=None, include_inactive=False, **kwargs):
-        lenders = (
-            LendingInstitution.objects.all() if include_inactive else LendingInstitution.objects.filter(active=True)
-        )
+    def __init__(self, queryset=None, *, required=False, label=None, widget=None, include_inactive=False, **kwargs):
+        if queryset is None:
+            queryset = (
+                LendingInstitution.objects.all() if include_inactive else LendingInstitution.objects.filter(active=True)
+            )
+        kwargs.pop("to_field_name", None)
         super().__init__(
-            queryset=lenders,
+            queryset=queryset,
             to_field_name="code",
             required=required,
             label=label,
             widget=widget or LenderPicker(include_inactive=include_inactive),
             **kwargs,
         )
+        if include_inactive:
+            self.error_messages["invalid_choice"] = UNKNOWN_ANY_LENDER
 
     def prepare_value(self, value):
         if isinstance(value, LendingInstitution) and isinstance(self.widget, LenderPicker):

@@ -4,6 +4,7 @@ request page's queries, which do not grow with the history or the number of lend
 
 import re
 
+import django_filters
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -12,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from fees import charges as fees_charges
 from ill import lender_search, next_steps, services
-from ill.forms_desk import ShipmentLineForm
-from ill.models import Request
+from ill.forms_desk import LenderField, ShipmentLineForm
+from ill.models import LendingInstitution, Request
 from ill.views import desk_request
 from ill.widgets import DESK_RENDERER
 from tests import factories as f
@@ -392,3 +393,33 @@ def test_the_desk_renderer_writes_what_djangos_templates_write(undergraduate, le
     line.is_valid()
     _each_widget_both_ways(line)
     assert {"Textarea", "Select", "CheckboxInput", "NumberInput", "DateInput", "TextInput"} <= seen
+
+
+# --- the picker elsewhere: a django-filter filter, as the queue's lender filter would use it --------
+
+
+class LenderFilter(django_filters.ModelChoiceFilter):
+    field_class = LenderField
+
+
+class ByLender(django_filters.FilterSet):
+    lender = LenderFilter(queryset=LendingInstitution.objects.all(), include_inactive=True, label="Lender")
+
+    class Meta:
+        model = Request
+        fields = []
+
+
+def test_the_picker_as_a_filter_of_requests(undergraduate, lender, second_lender):
+    gone = f.LendingInstitutionFactory(active=False)
+    mine = f.RequestFactory(patron=undergraduate, status="ordered", lender=lender)
+    old = f.RequestFactory(patron=undergraduate, status="closed", lender=gone)
+    f.RequestFactory(patron=undergraduate, status="ordered", lender=second_lender)
+    assert list(ByLender({"lender": lender.code.lower()}, queryset=Request.objects.all()).qs) == [mine]
+    assert list(ByLender({"lender": gone.code}, queryset=Request.objects.all()).qs) == [old]
+    unknown = ByLender({"lender": "NO-SUCH"}, queryset=Request.objects.all())
+    assert not unknown.is_valid()
+    assert "No lender has the code “NO-SUCH”" in str(unknown.errors["lender"])
+    html = str(ByLender({"lender": lender.code}, queryset=Request.objects.all()).form["lender"])
+    assert 'data-lender-picker="/desk/lenders/?include_inactive=1"' in html and "<option" not in html
+    assert "lender-picker.js" in str(ByLender().form.media)
