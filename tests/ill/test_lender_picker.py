@@ -10,11 +10,13 @@ from django.core.cache import cache
 from django.db import connection
 from django.forms.renderers import DjangoTemplates
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from fees import charges as fees_charges
 from ill import lender_search, next_steps, services
 from ill.forms_desk import LenderField, ShipmentLineForm
 from ill.models import LendingInstitution, Request
+from ill.templatetags import choice_labels
 from ill.views import desk_request
 from ill.widgets import DESK_RENDERER
 from tests import factories as f
@@ -423,3 +425,15 @@ def test_the_picker_as_a_filter_of_requests(undergraduate, lender, second_lender
     html = str(ByLender({"lender": lender.code}, queryset=Request.objects.all()).form["lender"])
     assert 'data-lender-picker="/desk/lenders/?include_inactive=1"' in html and "<option" not in html
     assert "lender-picker.js" in str(ByLender().form.media)
+
+
+def test_the_label_filter_says_what_get_display_says(undergraduate, lender, staff_user):
+    loans = _in_every_state(undergraduate, lender, staff_user)
+    for language in ("ja", "en"):
+        with translation.override(language):
+            for request in loans.values():
+                for obj in [request, request.patron, *request.candidates.all(), *request.messages.all()]:
+                    for field in obj._meta.fields:
+                        if field.choices:
+                            expected = getattr(obj, f"get_{field.name}_display")()
+                            assert choice_labels.label(obj, field.name) == expected, (obj, field.name)
