@@ -59,10 +59,14 @@ class IndexedSearchMixin:
     table, at most RELATED_MATCHES rows, and matched through the foreign key (`patron_id IN (…)`),
     so the OR stays on one table and becomes a BitmapOr of index scans. Contains-lookups named in
     `trigram_search_fields` are skipped for terms shorter than TRIGRAM_MIN_CHARS (they would read
-    every row); the admin says so in `search_help_text`.
+    every row) or, when the field has a prefix index too (`prefix_search_fields`), looked for at
+    the start of the field; the admin says so in `search_help_text`.
     """
 
     trigram_search_fields: tuple[str, ...] = ()
+    # Of those, the fields that also have a prefix index (core.migration_ops.prefix_index): a short
+    # term is looked for at their start instead (佐藤… , 経済…).
+    prefix_search_fields: tuple[str, ...] = ()
 
     def search_term_matches(self, term: str) -> list[Q]:
         """More ways a term may match (e.g. a normalised identifier), ORed with the fields'."""
@@ -71,7 +75,9 @@ class IndexedSearchMixin:
     def _term_q(self, model, field_name: str, term: str):
         path, lookup = _lookup_of(field_name)
         if lookup in ("icontains", "istartswith") and len(term) < TRIGRAM_MIN_CHARS:
-            if path in self.trigram_search_fields:
+            if path in self.prefix_search_fields:
+                lookup = "istartswith"
+            elif path in self.trigram_search_fields:
                 return None
         relation, _sep, rest = path.partition("__")
         if not rest:

@@ -211,7 +211,10 @@ class BudgetLedgerEntry(models.Model):
         verbose_name = _("budget ledger entry")
         verbose_name_plural = _("budget ledger entries")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["budget_code", "entry_type"], name="ledger_code_type")]
+        indexes = [
+            models.Index(fields=["budget_code", "entry_type"], name="ledger_code_type"),
+            models.Index(fields=["created_at", "id"], name="ledger_time"),  # the admin's list, newest first
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(entry_type__in=["commitment", "release", "charge"]), name="ledger_entry_type_valid"
@@ -268,6 +271,7 @@ class Shipment(models.Model):
         verbose_name = _("shipment")
         verbose_name_plural = _("shipments")
         ordering = ["-received_at"]
+        indexes = [models.Index(fields=["received_at", "id"], name="shipment_time")]  # the admin's list
 
     def __str__(self):
         return f"{self.lender} {self.received_at:%Y-%m-%d}"
@@ -337,7 +341,10 @@ class Charge(models.Model):
                 name="charge_parts_add_up",
             ),
         ]
-        indexes = [models.Index(fields=["created_at", "payment_class"], name="charge_month_class")]
+        indexes = [
+            # The charges report: a period's totals by class and state are an index-only scan of it.
+            models.Index(fields=["created_at", "payment_class", "state", "total"], name="charge_period"),
+        ]
 
     def __str__(self):
         return f"{self.request_id} {self.total}"
@@ -452,6 +459,7 @@ class SupportUse(models.Model):
         indexes = [
             models.Index(fields=["budget", "state"], name="support_use_budget_state"),
             models.Index(fields=["budget", "patron", "state"], name="support_use_patron"),
+            models.Index(fields=["created_at", "id"], name="support_use_time"),  # the admin's list, newest first
         ]
 
     def __str__(self):

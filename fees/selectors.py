@@ -1,14 +1,14 @@
 """Reads about money for the desk and the accounting office.
 
 The charges report reads one period (a fiscal year or one month of it) through the index on
-`created_at`; its totals are one aggregate query of at most 12 × 4 × 4 rows, its table one page
-of the grouped rows, and its CSV files stream rows of values, never model objects.
+`created_at`: its totals are one aggregate query over the fiscal year, its table one page of one
+month's rows, and its CSV files stream rows of values, never model objects.
 """
 
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Sum
+from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -85,17 +85,37 @@ def _charges_in(period: Period):
     return Charge.objects.filter(created_at__gte=start, created_at__lt=end)
 
 
-def charge_totals(period: Period):
-    """Count and total by month, payment class and state: one aggregate query over the period's
-    range of the `created_at` index, at most 12 × 4 × 4 rows. The report's cards and its table by
-    month are sums of these."""
-    return (
-        _charges_in(period)
-        .annotate(month=TruncMonth("created_at"))
-        .values("month", "payment_class", "state")
-        .annotate(count=Count("pk"), total=Sum("total"))
-        .order_by("month", "payment_class", "state")
+def charge_totals(period: Period) -> list[dict]:
+    """Count and total by month, payment class and state, for the report's cards and its table by
+    month: one aggregate query, an index-only scan of the period's range of `charge_period`. The
+    month is the first of the period's month ends the time is before (a CASE of comparisons), which
+    costs less than truncating every row's time to its month in the site's time zone."""
+    months = period.months()
+    month_index = Case(
+        *[
+            When(created_at__lt=Period(period.fiscal_year, m.month).bounds[1], then=Value(i))
+            for i, m in enumerate(months)
+        ],
+        output_field=IntegerField(),
     )
+    groups = (
+        _charges_in(period)
+        .annotate(month_index=month_index)
+        .values("month_index", "payment_class", "state")
+        .annotate(count=Count("*"), total=Sum("total"))
+        .order_by()  # sorted here: ordered, PostgreSQL would sort every row instead of hashing groups
+    )
+    rows = [
+        {
+            "month": months[group["month_index"]],
+            "payment_class": group["payment_class"],
+            "state": group["state"],
+            "count": group["count"],
+            "total": group["total"] or 0,
+        }
+        for group in groups
+    ]
+    return sorted(rows, key=lambda row: (row["month"], row["payment_class"], row["state"]))
 
 
 def charges_summary(period: Period):

@@ -1,9 +1,8 @@
 """Staff pages about money: the charges report for the accounting office, with CSV exports.
 
-The report covers one period (a fiscal year, or a month of it): its totals come from one aggregate
-query, its table is paginated without a count, and the CSV files stream (StreamingHttpResponse over
-rows of values, read in chunks), so a year of 100,000 charges is neither a 2 MB page nor 400,000
-model objects in memory.
+The report shows a fiscal year's totals (one aggregate query) and one month's rows at a time,
+paginated without a count; the CSV files stream (StreamingHttpResponse over rows of values, read in
+chunks), so a year of 100,000 charges is neither a 2 MB page nor 400,000 model objects in memory.
 """
 
 import csv
@@ -13,17 +12,16 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from core.text import int_param
-from fees.models import Charge, current_fiscal_year
+from fees.models import Charge, current_fiscal_year, fiscal_year_of
 from fees.selectors import FISCAL_MONTHS, Period, charge_totals, charges_detail, charges_summary, charges_summary_page
 from patrons.permissions import desk_required
 
 CLASS_LABELS = dict(Charge.PaymentClass.choices)
-PRIVATE_PAID = _lazy("Private expense, paid")
-PRIVATE_UNPAID = _lazy("Private expense, not paid yet")
+PRIVATE_PAID = gettext_lazy("Private expense, paid")
+PRIVATE_UNPAID = gettext_lazy("Private expense, not paid yet")
 # The report's totals, in this order: the cash received apart from what patrons still owe, then
 # budget and support charges by class.
 GROUPS = (
@@ -52,42 +50,52 @@ def total_group(payment_class: str, state: str) -> str:
     return str(dict(GROUPS).get(group_of(payment_class, state), CLASS_LABELS.get(payment_class, payment_class)))
 
 
-def _period(request) -> Period:
+def _year_and_month(request) -> tuple[int, int | None]:
     year = min(max(int_param(request.GET.get("year"), current_fiscal_year()), 2000), 2100)
     month = int_param(request.GET.get("month"))
-    return Period(year, month if month in FISCAL_MONTHS else None)
+    return year, month if month in FISCAL_MONTHS else None
 
 
-def _month_of(value):
-    return timezone.localtime(value).date().replace(day=1)
+def _default_month(fiscal_year: int) -> int:
+    """The month whose rows the report shows first: this month, or the last (first) month of a
+    past (future) fiscal year."""
+    today = timezone.localdate()
+    if fiscal_year_of(today) == fiscal_year:
+        return today.month
+    return 3 if fiscal_year < fiscal_year_of(today) else 4
 
 
 @desk_required
 def charges_report(request):
-    period = _period(request)
+    """The fiscal year's totals by class and by month, and one month's rows by class and budget
+    code, a page at a time. The CSV files cover the fiscal year, or one month with `month`."""
+    year, month = _year_and_month(request)
     fmt = request.GET.get("format")
     if fmt == "csv":
-        return _summary_csv(period)
+        return _summary_csv(Period(year, month))
     if fmt == "detail":
-        return _detail_csv(period)
+        return _detail_csv(Period(year, month))
+    period = Period(year)
+    shown = Period(year, month or _default_month(year))
     by_group = {}
     by_month = {month: {"groups": {}, "total": 0, "count": 0} for month in period.months()}
     for row in charge_totals(period):
-        group, total = group_of(row["payment_class"], row["state"]), row["total"] or 0
+        group, total = group_of(row["payment_class"], row["state"]), row["total"]
         by_group[group] = by_group.get(group, 0) + total
-        month = by_month.setdefault(_month_of(row["month"]), {"groups": {}, "total": 0, "count": 0})
-        month["groups"][group] = month["groups"].get(group, 0) + total
-        month["total"] += total
-        month["count"] += row["count"]
+        cell = by_month[row["month"]]
+        cell["groups"][group] = cell["groups"].get(group, 0) + total
+        cell["total"] += total
+        cell["count"] += row["count"]
     page = min(max(int_param(request.GET.get("page"), 1), 1), MAX_PAGE)
-    rows, has_next = charges_summary_page(period, page, PAGE_SIZE)
+    rows, has_next = charges_summary_page(shown, page, PAGE_SIZE)
     this_year = current_fiscal_year()
     return render(
         request,
         "fees/charges_report.html",
         {
-            "year": period.fiscal_year,
+            "year": year,
             "period": period,
+            "shown": shown,
             "rows": rows,
             "class_labels": CLASS_LABELS,
             "state_labels": dict(Charge.State.choices),
@@ -96,10 +104,10 @@ def charges_report(request):
             "grand_total": sum(by_group.values()),
             "by_month": [
                 (month, [values["groups"].get(key) for key, _label in GROUPS], values)
-                for month, values in sorted(by_month.items())
+                for month, values in by_month.items()
             ],
             "years": range(this_year, this_year - 6, -1),
-            "months": period.months() if period.month is None else Period(period.fiscal_year).months(),
+            "months": period.months(),
             "page": page,
             "has_next": has_next and page < MAX_PAGE,
             "first_row": (page - 1) * PAGE_SIZE + 1,

@@ -234,8 +234,10 @@ class RequestAdmin(BigTableAdmin):
         "patron__full_name_kana",
     ]
     trigram_search_fields = ("number", "title", "article_title")
+    prefix_search_fields = ("title",)  # request_title_prefix
     search_help_text = _(
-        "Request number or title (3 characters or more), ISBN, ISSN, NCID or DOI, patron number or name."
+        "Request number or title (shorter than 3 characters: the start of the title), ISBN, ISSN, NCID or DOI, "
+        "patron number or name."
     )
     sortable_by = ["number", "submitted_at"]
     list_select_related = ["patron", "pickup_branch", "lender"]

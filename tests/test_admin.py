@@ -251,7 +251,8 @@ def test_the_request_search_finds_numbers_titles_identifiers_and_patrons(admin_c
     assert _found(admin_client, url, "佐藤") == {str(article.pk)}  # two characters: the patron's name
     assert _found(admin_client, url, undergraduate.patron_number) == {str(article.pk)}
     assert _found(admin_client, url, "trigram practice") == {str(article.pk)}
-    assert _found(admin_client, url, "De") == set()  # too short for a title: it would read every request
+    assert _found(admin_client, url, "De") == {str(book.pk)}  # too short for trigrams: the title's start
+    assert _found(admin_client, url, "ea") == set()
 
 
 def test_the_history_searches_by_request_number(admin_client):
