@@ -4,9 +4,14 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from ill import search
+from ill.forms_desk import LenderField
 from ill.models import LendingInstitution, Request
 from ill.worklists import WORKLISTS, needs_attention_q, worklist_q
 from patrons.models import Branch
+
+
+class LenderFilter(django_filters.ModelChoiceFilter):
+    field_class = LenderField
 
 
 class RequestFilter(django_filters.FilterSet):
@@ -20,8 +25,8 @@ class RequestFilter(django_filters.FilterSet):
         label=_("Pick-up branch"),
         empty_label=_("All branches"),
     )
-    # A lender's code, not a <select> of every lender: the picker (ill/widgets.py) suggests codes.
-    lender = django_filters.CharFilter(method="by_lender", label=_("Lender (code)"))
+    # A lender's code with the search-as-you-type picker (ill/widgets.py), not a <select> of them all.
+    lender = LenderFilter(queryset=LendingInstitution.objects.all(), include_inactive=True, label=_("Lender"))
     expense_type = django_filters.ChoiceFilter(choices=Request.ExpenseType.choices, label=_("Expense"))
     patron = django_filters.CharFilter(method="by_patron", label=_("Patron (number or name)"))
     submitted = django_filters.DateFromToRangeFilter(
@@ -50,13 +55,6 @@ class RequestFilter(django_filters.FilterSet):
     def by_patron(self, queryset, name, value):
         q = search.requests_of_patrons_q(value)
         return queryset.filter(q) if q else queryset
-
-    def by_lender(self, queryset, name, value):
-        value = search.clean(value)
-        if not value:
-            return queryset
-        lender = LendingInstitution.objects.filter(code__iexact=value).only("pk").first()
-        return queryset.filter(lender=lender) if lender else queryset.none()
 
     def only_overdue(self, queryset, name, value):
         return queryset.filter(worklist_q("overdue")) if value else queryset
