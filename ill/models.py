@@ -528,7 +528,10 @@ class RequestEvent(models.Model):
         verbose_name = _("request event")
         verbose_name_plural = _("request events")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["request", "created_at"], name="event_request_time")]
+        indexes = [
+            models.Index(fields=["request", "created_at"], name="event_request_time"),
+            models.Index(fields=["created_at", "id"], name="event_time"),  # the admin's list, newest first
+        ]
 
     def __str__(self):
         return f"{self.request_id} {self.action} {self.from_status}→{self.to_status}"
@@ -564,6 +567,7 @@ class ExtensionRequest(models.Model):
         verbose_name = _("extension request")
         verbose_name_plural = _("extension requests")
         ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["requested_at", "id"], name="extension_requested")]  # the admin's list
         constraints = [
             models.UniqueConstraint(
                 fields=["request"], condition=Q(state__in=["requested", "forwarded"]), name="extension_one_open"
