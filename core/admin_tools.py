@@ -15,7 +15,7 @@ from django.utils.text import smart_split, unescape_string_literal
 # A contains-search shorter than this makes no trigram, so it would read every row of the table.
 TRIGRAM_MIN_CHARS = 3
 # At most this many rows of a related table (patrons, requests, budget codes) stand for a term.
-RELATED_MATCHES = 500
+RELATED_MATCHES = 1_000
 # At most this many words of a search term are used.
 MAX_TERMS = 5
 
@@ -72,25 +72,37 @@ class IndexedSearchMixin:
         """More ways a term may match (e.g. a normalised identifier), ORed with the fields'."""
         return []
 
-    def _term_q(self, model, field_name: str, term: str):
-        path, lookup = _lookup_of(field_name)
-        if lookup in ("icontains", "istartswith") and len(term) < TRIGRAM_MIN_CHARS:
-            if path in self.prefix_search_fields:
-                lookup = "istartswith"
-            elif path in self.trigram_search_fields:
-                return None
-        relation, _sep, rest = path.partition("__")
-        if not rest:
-            return Q(**{f"{path}__{lookup}": term})
-        field = model._meta.get_field(relation)
-        related = field.related_model._default_manager.filter(**{f"{rest}__{lookup}": term})
-        if field.many_to_one or field.one_to_one and field.concrete:
-            # A foreign key of this table: the related rows' ids, then this table's column.
-            ids = list(related.values_list(field.target_field.attname, flat=True)[:RELATED_MATCHES])
-            return Q(**{f"{field.attname}__in": ids}) if ids else None
-        # A reverse relation (identifiers of a holding): the ids this table's rows have there.
-        ids = list(related.values_list(field.field.attname, flat=True)[:RELATED_MATCHES])
-        return Q(pk__in=ids) if ids else None
+    def _term_matches(self, model, field_names, term: str) -> list[Q]:
+        """How `term` may match: a Q per field of this table, and one per related table, whose
+        fields are looked up together in one query of at most RELATED_MATCHES ids."""
+        local, related = [], {}
+        for field_name in field_names:
+            path, lookup = _lookup_of(field_name)
+            if lookup in ("icontains", "istartswith") and len(term) < TRIGRAM_MIN_CHARS:
+                if path in self.prefix_search_fields:
+                    lookup = "istartswith"
+                elif path in self.trigram_search_fields:
+                    continue
+            relation, _sep, rest = path.partition("__")
+            if rest:
+                related.setdefault(relation, Q())
+                related[relation] |= Q(**{f"{rest}__{lookup}": term})
+            else:
+                local.append(Q(**{f"{path}__{lookup}": term}))
+        for relation, q in related.items():
+            field = model._meta.get_field(relation)
+            rows = field.related_model._default_manager.filter(q).order_by()
+            if field.many_to_one or field.one_to_one and field.concrete:
+                # A foreign key of this table: the related rows' ids, then this table's column.
+                ids = list(rows.values_list(field.target_field.attname, flat=True)[:RELATED_MATCHES])
+                column = field.attname
+            else:
+                # A reverse relation (the identifiers of a holding): the ids of this table there.
+                ids = list(rows.values_list(field.field.attname, flat=True)[:RELATED_MATCHES])
+                column = "pk"
+            if ids:
+                local.append(Q(**{f"{column}__in": ids}))
+        return local + self.search_term_matches(term)
 
     def get_search_results(self, request, queryset, search_term):
         search_term = search_term.replace("\x00", "").strip()[:200]
@@ -103,8 +115,7 @@ class IndexedSearchMixin:
             if bit:
                 terms.append(bit)
         for term in terms[:MAX_TERMS]:
-            matches = [self._term_q(queryset.model, name, term) for name in self.get_search_fields(request)]
-            matches = [q for q in matches if q is not None] + self.search_term_matches(term)
+            matches = self._term_matches(queryset.model, self.get_search_fields(request), term)
             if not matches:
                 return queryset.none(), False
             combined = Q()
