@@ -131,3 +131,9 @@ def test_an_unreachable_broker_is_reported_not_raised(monkeypatch):
         assert health.broker(timeout=0.5)["ok"] is False
     finally:
         app.conf.update(saved)
+
+
+def test_the_health_report_is_one_query(django_assert_num_queries):
+    with django_assert_num_queries(1):  # the outbox query also proves the database answers
+        result = health.report(check_workers=False)
+    assert result["database"] == {"ok": True} and result["ok"]
