@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+GENERATE_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: run test install translations messages demo check clean
+.PHONY: run test install translations messages demo check clean bench
 
 run: install translations ## create the venv, install, migrate, load the demo and serve on $(HOST):$(PORT)
 	$(PY) manage.py migrate --noinput
@@ -33,6 +35,12 @@ translations: install ## compile locale/*.po (pure Python; no gettext needed)
 messages: install ## refresh locale/ja/LC_MESSAGES/django.po from the code (needs gettext)
 	$(PY) manage.py makemessages -l ja --ignore=.venv --ignore=staticfiles --no-obsolete
 	$(PY) manage.py compiletranslations
+
+bench: install translations ## the national-volume data set (generated when missing) and the page benchmark (bench/)
+	@case "$$DATABASE_URL" in postgres*) ;; *) echo "make bench needs DATABASE_URL=postgres://… (and CELERY_BROKER_URL=redis://…)"; exit 1;; esac
+	@test -n "$$CELERY_BROKER_URL" || { echo "make bench needs CELERY_BROKER_URL=redis://…"; exit 1; }
+	$(PY) bench/generate.py --if-missing $(GENERATE_ARGS)
+	$(PY) bench/pages.py $(BENCH_ARGS)
 
 check: install ## Django's deploy checks with production settings
 	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py check --deploy
