@@ -122,5 +122,6 @@ class PatronEventAdmin(BigTableAdmin):
 class StaffMemberAdmin(admin.ModelAdmin):
     list_display = ["user", "branch"]
     list_filter = ["branch"]
+    list_select_related = ["user", "branch"]
     search_fields = ["user__username", "user__email"]
     autocomplete_fields = ["user"]

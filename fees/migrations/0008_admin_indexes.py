@@ -3,17 +3,11 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     """Indexes for the admin's lists of the money tables, newest first (the list read the whole
-    table to sort it), and for the charges report: `charge_period` holds what a period's totals
-    read, so they are an index-only scan (it replaces `charge_month_class`, its first columns)."""
+    table to sort it)."""
 
     dependencies = [("fees", "0007_ledger_checks")]
 
     operations = [
-        migrations.RemoveIndex(model_name="charge", name="charge_month_class"),
-        migrations.AddIndex(
-            model_name="charge",
-            index=models.Index(fields=["created_at", "payment_class", "state", "total"], name="charge_period"),
-        ),
         migrations.AddIndex(
             model_name="budgetledgerentry",
             index=models.Index(fields=["created_at", "id"], name="ledger_time"),
