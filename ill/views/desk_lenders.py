@@ -19,11 +19,7 @@ def _params(query) -> dict:
     number = query.get("request", "")
     if number:
         number = lender_search.normalize_query(number)
-        request_obj = (
-            Request.objects.select_related("support_budget").filter(number=number).first()
-            if len(number) <= 20
-            else None
-        )
+        request_obj = Request.objects.filter(number=number).first() if len(number) <= 20 else None
         if request_obj is None:
             raise ValueError(_("No request has the number %(number)s.") % {"number": number[:20]})
         params["request"] = request_obj
