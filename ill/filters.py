@@ -6,8 +6,19 @@ from django.utils.translation import gettext_lazy as _
 from ill import search
 from ill.forms_desk import LenderField
 from ill.models import LendingInstitution, Request
+from ill.widgets import DESK_RENDERER, LenderPicker
 from ill.worklists import WORKLISTS, needs_attention_q, worklist_q
 from patrons.models import Branch
+
+
+def small_controls(form) -> None:
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, LenderPicker):
+            continue
+        is_select = getattr(widget, "input_type", "") == "select"
+        css = "form-select form-select-sm" if is_select else "form-control form-control-sm"
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
 class LenderFilter(django_filters.ModelChoiceFilter):
@@ -44,6 +55,19 @@ class RequestFilter(django_filters.FilterSet):
     class Meta:
         model = Request
         fields = []
+
+    def get_form_class(self):
+        """The filter form, its widgets written in Python (ill.widgets.DESK_RENDERER), with the
+        small Bootstrap controls of the queue's filter bar."""
+
+        class RequestFilterForm(super().get_form_class()):
+            default_renderer = DESK_RENDERER
+
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                small_controls(self)
+
+        return RequestFilterForm
 
     def search(self, queryset, name, value):
         q = search.request_q(value)

@@ -14,6 +14,21 @@ from ill.states import OPEN_EXTENSION_STATES
 
 S = Request.Status
 
+# The badge colour of each status on the desk's pages.
+STATUS_STYLES = {
+    "submitted": "secondary",
+    "ordered": "primary",
+    "unfilled": "warning",
+    "arrived": "success",
+    "on_loan": "info",
+    "returned": "info",
+    "handed_over": "dark",
+    "closed": "dark",
+    "rejected": "danger",
+    "cancelled": "light",
+}
+
+
 # (group, label) shown to patrons instead of the internal states.
 ACTION_NEEDED, IN_PROGRESS, ON_LOAN, FINISHED = "action", "progress", "loan", "finished"
 PATRON_GROUPS = {

@@ -7,26 +7,13 @@ from ill.models import Request
 
 register = template.Library()
 
-STATUS_STYLES = {
-    "submitted": "secondary",
-    "ordered": "primary",
-    "unfilled": "warning",
-    "arrived": "success",
-    "on_loan": "info",
-    "returned": "info",
-    "handed_over": "dark",
-    "closed": "dark",
-    "rejected": "danger",
-    "cancelled": "light",
-}
-
 
 register.filter("yen", money.yen)
 
 
 @register.filter
 def status_style(status):
-    return STATUS_STYLES.get(status, "secondary")
+    return selectors.STATUS_STYLES.get(status, "secondary")
 
 
 @register.simple_tag(takes_context=True)

@@ -1,16 +1,20 @@
 """The counter's day: the worklists, the filtered queue and bulk actions."""
 
 import re
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from core import keyset
 from core.errors import ServiceError
-from core.text import int_param
+from core.text import int_param, localized
 from ill import search, selectors, services
 from ill.converters import RequestNumberConverter
 from ill.filters import RequestFilter
@@ -68,6 +72,76 @@ def _sort_key(value: str) -> tuple[str, str]:
     return value, ("-" if value.startswith("-") else "") + SORTS[name]
 
 
+# What a queue row shows, read and nothing more (a request row has ~70 columns).
+QUEUE_COLUMNS = (
+    "number",
+    "status",
+    "kind",
+    "title",
+    "article_title",
+    "reviewed_at",
+    "due_date",
+    "submitted_at",
+    "patron__full_name",
+    "patron__patron_number",
+    "pickup_branch__name",
+    "pickup_branch__name_en",
+    "lender__name",
+    "lender__name_en",
+)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    number: str
+    url: str
+    status: str
+    status_label: str
+    style: str
+    overdue: bool
+    extension: bool
+    to_review: bool
+    kind: str
+    title: str
+    patron: str
+    patron_number: str
+    pickup: str
+    lender: str
+    due: str
+    submitted: str
+
+
+def queue_rows(items: list[Request]) -> list[QueueRow]:
+    """The page's rows with their texts formatted once here: a template lookup and filter per cell
+    cost ~0.5 ms a row, four fifths of the page."""
+    if not items:
+        return []
+    head, tail = reverse("desk:request", args=[items[0].number]).rsplit(items[0].number, 1)
+    today = timezone.localdate()
+    kinds, statuses = dict(Request.Kind.choices), dict(Request.Status.choices)
+    return [
+        QueueRow(
+            number=item.number,
+            url=f"{head}{item.number}{tail}",
+            status=item.status,
+            status_label=str(statuses.get(item.status, item.status)),
+            style=selectors.STATUS_STYLES.get(item.status, "secondary"),
+            overdue=item.status == Request.Status.ON_LOAN and item.due_date is not None and item.due_date < today,
+            extension=item.has_open_extension,
+            to_review=item.status == Request.Status.SUBMITTED and item.reviewed_at is None,
+            kind=str(kinds.get(item.kind, item.kind)),
+            title=Truncator(item.display_title).chars(60),
+            patron=item.patron.full_name,
+            patron_number=item.patron.patron_number,
+            pickup=localized(item.pickup_branch),
+            lender=localized(item.lender) if item.lender_id else "",
+            due=date_format(item.due_date, "SHORT_DATE_FORMAT") if item.due_date else "",
+            submitted=date_format(timezone.localtime(item.submitted_at), "SHORT_DATETIME_FORMAT"),
+        )
+        for item in items
+    ]
+
+
 @desk_required
 def queue(request):
     """The filtered queue, a page at a time after a cursor (core.keyset): the cost of page 1,000 is
@@ -77,8 +151,10 @@ def queue(request):
     if "branch" not in data and own is not None:
         data["branch"] = str(own.pk)  # staff see every branch but start with their own
     sort, key = _sort_key(data.get("sort", ""))
-    base = Request.objects.select_related("patron", "pickup_branch", "lender").annotate(
-        has_open_extension=selectors.has_open_extension()
+    base = (
+        Request.objects.select_related("patron", "pickup_branch", "lender")
+        .only(*QUEUE_COLUMNS)
+        .annotate(has_open_extension=selectors.has_open_extension())
     )
     filterset = RequestFilter(data, queryset=base)
     valid = filterset.is_valid()
@@ -94,6 +170,7 @@ def queue(request):
         {
             "filter": filterset,
             "page": page,
+            "rows": queue_rows(page.rows),
             "count": count,
             "count_more": more,
             "short_term": short_term,
