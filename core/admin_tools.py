@@ -7,6 +7,7 @@ list of every lender or patron.
 """
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.utils.functional import cached_property
@@ -29,7 +30,9 @@ class BoundedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        counted = self.object_list[: self.cap + 1].count()
+        # Without the ordering: any cap + 1 rows will do, so PostgreSQL may take them from whichever
+        # index serves the filters instead of walking the list's order until it has found them.
+        counted = self.object_list.order_by()[: self.cap + 1].count()
         self.capped = counted > self.cap
         return min(counted, self.cap)
 
@@ -67,6 +70,10 @@ class IndexedSearchMixin:
     # Of those, the fields that also have a prefix index (core.migration_ops.prefix_index): a short
     # term is looked for at their start instead (佐藤… , 経済…).
     prefix_search_fields: tuple[str, ...] = ()
+
+    def search_fields_for(self, request, term: str):
+        """The fields a term is looked for in (e.g. an e-mail address only when it has an @)."""
+        return self.get_search_fields(request)
 
     def search_term_matches(self, term: str) -> list[Q]:
         """More ways a term may match (e.g. a normalised identifier), ORed with the fields'."""
@@ -115,7 +122,7 @@ class IndexedSearchMixin:
             if bit:
                 terms.append(bit)
         for term in terms[:MAX_TERMS]:
-            matches = self._term_matches(queryset.model, self.get_search_fields(request), term)
+            matches = self._term_matches(queryset.model, self.search_fields_for(request, term), term)
             if not matches:
                 return queryset.none(), False
             combined = Q()
@@ -123,6 +130,16 @@ class IndexedSearchMixin:
                 combined |= q
             queryset = queryset.filter(combined)
         return queryset, False
+
+
+class IndexedOrderingChangeList(ChangeList):
+    """Sorts only by the columns of `sortable_by` (those with an index), even when a hand-written
+    `?o=` asks for another: Django hides the other columns' sort links but obeys the parameter."""
+
+    def get_ordering_field(self, field_name):
+        if self.sortable_by is not None and field_name not in self.sortable_by:
+            return None
+        return super().get_ordering_field(field_name)
 
 
 class BigTableAdmin(IndexedSearchMixin, admin.ModelAdmin):
@@ -133,6 +150,9 @@ class BigTableAdmin(IndexedSearchMixin, admin.ModelAdmin):
     paginator = BoundedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+
+    def get_changelist(self, request, **kwargs):
+        return IndexedOrderingChangeList
 
 
 class InputFilter(admin.SimpleListFilter):

@@ -531,6 +531,7 @@ class RequestEvent(models.Model):
         indexes = [
             models.Index(fields=["request", "created_at"], name="event_request_time"),
             models.Index(fields=["created_at", "id"], name="event_time"),  # the admin's list, newest first
+            models.Index(fields=["action", "created_at", "id"], name="event_action_time"),  # …of one action
         ]
 
     def __str__(self):

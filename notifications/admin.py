@@ -35,6 +35,10 @@ class OutboxMessageAdmin(BigTableAdmin):
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
     actions = ["retry_failed"]
 
+    def search_fields_for(self, request, term):
+        fields = super().search_fields_for(request, term)
+        return fields if "@" in term else [name for name in fields if "email" not in name]
+
     def has_add_permission(self, request):
         return False
 

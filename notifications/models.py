@@ -60,7 +60,10 @@ class OutboxMessage(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(status="sent") | Q(sent_at__isnull=False), name="outbox_sent_has_time"),
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
+            models.Index(fields=["kind", "id"], name="outbox_kind"),  # the admin's list of one kind, newest first
+        ]
 
     def __str__(self):
         return f"{self.kind} → {self.recipient} ({self.status})"

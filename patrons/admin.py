@@ -63,7 +63,7 @@ class PatronAdmin(BigTableAdmin):
         "blocked",
     ]
     list_filter = ["category", "home_branch", "preferred_language", "blocked"]
-    search_fields = ["patron_number", "full_name", "full_name_kana", "user__email__iexact", "user__username__iexact"]
+    search_fields = ["patron_number", "full_name", "full_name_kana", "user__email__iexact", "user__username__exact"]
     search_help_text = _("Patron number, name or kana, or the login's e-mail or user name.")
     sortable_by = ["patron_number"]
     autocomplete_fields = ["user", "laboratory"]
@@ -71,6 +71,10 @@ class PatronAdmin(BigTableAdmin):
     # A block is set and lifted through patrons.services (the desk page), which logs it.
     readonly_fields = ["blocked", "block_reason"]
     inlines = [PatronEventInline]
+
+    def search_fields_for(self, request, term):
+        fields = super().search_fields_for(request, term)
+        return fields if "@" in term else [name for name in fields if "email" not in name]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -304,3 +304,26 @@ def test_the_request_form_lists_no_patrons_or_logins(admin_client):
     assert form.fields["patron"].widget.widget.__class__.__name__ == "AutocompleteSelect"
     assert form.fields["budget_code"].widget.widget.__class__.__name__ == "AutocompleteSelect"
     assert "<option" not in response.content.decode().split('name="patron"')[1].split("</select>")[0]
+
+
+def test_a_big_list_sorts_only_by_indexed_columns(admin_client):
+    f.RequestFactory.create_batch(2)
+    kind = admin_client.get("/admin/ill/request/?o=1")  # list_display[1] is the kind: no index
+    assert kind.status_code == 200
+    assert "kind" not in str(kind.context["cl"].queryset.query).split("ORDER BY")[1]
+    newest = admin_client.get("/admin/ill/request/?o=7")  # submitted_at
+    assert '"submitted_at" ASC' in str(newest.context["cl"].queryset.query).split("ORDER BY")[1]
+
+
+def test_the_support_budget_list_reads_no_query_per_budget(admin_client):
+    def queries():
+        return _queries(admin_client, "/admin/fees/supportbudget/")
+
+    f.SupportBudgetFactory(fiscal_year=2024)
+    few = queries()
+    for year in (2020, 2021, 2022, 2023):
+        budget = f.SupportBudgetFactory(fiscal_year=year)
+        f.RequestFactory(support_budget=budget)
+    assert queries() == few
+    response = admin_client.get("/admin/fees/supportbudget/")
+    assert [obj.supported_requests for obj in response.context["cl"].result_list][:2] == [0, 1]
