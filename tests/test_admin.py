@@ -1,10 +1,13 @@
 """The admin cannot go around a service (DESIGN: the admin is for configuration; status, money
 and history are read-only there or changed through a service)."""
 
+import datetime
+
 import pytest
 from django.contrib.admin import site
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from core.admin_tools import BoundedCountPaginator
 from fees.models import BudgetLedgerEntry, SupportUse
@@ -327,3 +330,17 @@ def test_the_support_budget_list_reads_no_query_per_budget(admin_client):
     assert queries() == few
     response = admin_client.get("/admin/fees/supportbudget/")
     assert [obj.supported_requests for obj in response.context["cl"].result_list][:2] == [0, 1]
+
+
+def test_the_money_lists_filter_by_the_fiscal_year_recorded(admin_client):
+    april = timezone.make_aware(datetime.datetime(2024, 4, 1, 9))
+    march = timezone.make_aware(datetime.datetime(2024, 3, 31, 23))
+    in_year = f.BudgetLedgerEntryFactory(created_at=april)
+    f.BudgetLedgerEntryFactory(created_at=march)
+    assert _found(admin_client, "/admin/fees/budgetledgerentry/?fiscal_year=2024") == {str(in_year.pk)}
+    use = SupportUse.objects.create(
+        budget=f.SupportBudgetFactory(fiscal_year=2024), request=f.RequestFactory(), patron=f.PatronFactory()
+    )
+    SupportUse.objects.filter(pk=use.pk).update(created_at=april)
+    assert _found(admin_client, "/admin/fees/supportuse/?fiscal_year=2024") == {str(use.pk)}
+    assert _found(admin_client, "/admin/fees/supportuse/?fiscal_year=2023") == set()
