@@ -65,7 +65,7 @@ tax.  Lines whose amount is 0 are left out everywhere.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Literal
 
@@ -170,6 +170,12 @@ class FeeSchedule:
     loan_fee: int = 0
     loan_express_surcharge: int = 0
 
+    def __reduce__(self):
+        """Pickled (for the estimates' cache) with its paper prices as a plain dict."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["paper_prices"] = dict(self.paper_prices)
+        return (_schedule_from, (values,))
+
     def __post_init__(self) -> None:
         for name in (
             "mono_price",
@@ -217,6 +223,10 @@ class FeeSchedule:
     @property
     def can_fax(self) -> bool:
         return self.overseas or self.fax_fee_mode != "none"
+
+
+def _schedule_from(values: dict) -> FeeSchedule:
+    return FeeSchedule(**values)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,9 +23,23 @@ class CostRange:
         return self.low is not None
 
 
-def cost_range(request, lenders) -> CostRange:
-    """The cheapest and dearest total for this request alone at these lenders."""
-    schedules = [s for s in (schedule_for(lender) for lender in lenders) if s is not None]
+def distinct_schedules(lenders) -> tuple[list[calculator.FeeSchedule], int]:
+    """The lenders' different fee schedules (many lenders charge alike, and the range over the
+    schedules is the range over the lenders) and how many of the lenders have one."""
+    found, count = {}, 0
+    for lender in lenders:
+        schedule = schedule_for(lender)
+        if schedule is not None:
+            count += 1
+            found.setdefault(repr(schedule), schedule)
+    return list(found.values()), count
+
+
+def cost_range(request, lenders=None, *, schedules=None, lender_count=None) -> CostRange:
+    """The cheapest and dearest total for this request alone at these lenders (or over these
+    schedules, from `distinct_schedules`, for `lender_count` lenders)."""
+    if schedules is None:
+        schedules, lender_count = distinct_schedules(lenders)
     low = high = None
     if schedules:
         try:
@@ -39,4 +53,4 @@ def cost_range(request, lenders) -> CostRange:
                 )
         except ValueError:
             low = high = None
-    return CostRange(low=low, high=high, lenders=len(schedules))
+    return CostRange(low=low, high=high, lenders=lender_count)

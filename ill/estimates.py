@@ -3,9 +3,11 @@ take the request, priced by `fees.estimates`) and how long it is likely to take 
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
-from fees.estimates import cost_range
+from fees import schedule_cache
+from fees.estimates import cost_range, distinct_schedules
 from ill.models import LendingInstitution, Request
 
 K = LendingInstitution.Kind
@@ -79,7 +81,29 @@ def lender_time(lender: LendingInstitution, *, loan: bool, delivery: str) -> str
     return str(COPY_TIMES.get(delivery, COPY_TIMES[Request.Delivery.MAIL]))
 
 
+SCHEDULES_TIMEOUT = 600  # seconds; any change to a lender or schedule moves the version on at once
+
+
+def candidate_schedules(request: Request) -> tuple[list, int]:
+    """The distinct fee schedules of the lenders that could take this request, and their number:
+    read once per kind of request (overseas or not, public expense or not) and kept in the cache,
+    not 300 lenders with their schedules and prices on every form."""
+    key = (
+        f"ill:candidate-schedules:{schedule_cache.version()}:"
+        f"{request.scope == Request.Scope.OVERSEAS}:{request.is_public_expense}"
+    )
+    found = cache.get(key)
+    if found is None:
+        found = distinct_schedules(candidate_lenders(request))
+        cache.set(key, found, SCHEDULES_TIMEOUT)
+    return found
+
+
 def estimate(request: Request, lenders=None) -> Estimate:
     """The cheapest and dearest total for this request alone at the candidate lenders, and the time."""
-    found = cost_range(request, list(candidate_lenders(request) if lenders is None else lenders))
+    if lenders is None:
+        schedules, count = candidate_schedules(request)
+        found = cost_range(request, schedules=schedules, lender_count=count)
+    else:
+        found = cost_range(request, list(lenders))
     return Estimate(low=found.low, high=found.high, lenders=found.lenders, time=delivery_time(request))
