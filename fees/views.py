@@ -184,7 +184,6 @@ def _detail_csv(period: Period):
     """One line per charge, with the fields of the NACSIS-ILL fee-offset record (CHRGE, POSTG, SUM, ACCT)."""
     class_labels = {key: str(label) for key, label in CLASS_LABELS.items()}
     state_labels = {key: str(label) for key, label in Charge.State.choices}
-    tz = timezone.get_current_timezone()
     header = [
         _("Date"),
         _("Request number"),
@@ -202,7 +201,7 @@ def _detail_csv(period: Period):
     ]
     rows = (
         [
-            created_at.astimezone(tz).strftime("%Y-%m-%d"),
+            day.isoformat(),
             number,
             patron_number,
             lender_name or "",
@@ -217,7 +216,7 @@ def _detail_csv(period: Period):
             state_labels.get(state, state),
         ]
         for (
-            created_at,
+            day,
             number,
             patron_number,
             lender_name,
