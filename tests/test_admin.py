@@ -232,6 +232,7 @@ def test_a_long_list_says_more_than_the_cap(admin_client, monkeypatch):
     response = admin_client.get("/admin/ill/request/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.context["cl"].result_count == 3
     assert "More than 3 requests" in response.content.decode()
+    assert "More than 3 results" in response.content.decode()  # the search bar's count too
     f.RequestFactory.create_batch(1)
     few = admin_client.get("/admin/ill/request/?kind__exact=copy", HTTP_ACCEPT_LANGUAGE="en")
     assert few.context["cl"].result_count == 0 and "More than" not in few.content.decode()
