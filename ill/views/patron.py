@@ -1,17 +1,22 @@
 """Patron pages: dashboard, the loan and copy forms with a confirmation step, OpenURL links, a
 request with its history, cancel, extension, accepting a charge, the profile."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import keyset
 from core.errors import ServiceError
+from core.text import format_yen, localized
 from fees import charges, support
 from fees import selectors as fees_selectors
 from fees.budgets import budget_codes_for, budget_positions
@@ -69,12 +74,15 @@ def dashboard(request):
         shown = list(finished[: FINISHED_SHOWN + 1])
         finished_hidden = len(shown) > FINISHED_SHOWN
         shown = shown[:FINISHED_SHOWN]
-    for item in [*open_requests, *shown]:
+    items = [*open_requests, *shown]
+    head, tail = reverse("patron:request", args=[items[0].number]).rsplit(items[0].number, 1) if items else ("", "")
+    today, kinds = timezone.localdate(), dict(Request.Kind.choices)
+    for item in items:
         group, label = selectors.patron_stage(item)
         charge = getattr(item, "charge", None) if hasattr(item, "charge") else None
         if charge is not None and charge.state in ("due", "awaiting"):
             group = selectors.ACTION_NEEDED
-        groups[group].append((item, label, charge))
+        groups[group].append(_dashboard_row(item, label, charge, f"{head}{item.number}{tail}", today, kinds))
     to_pay = fees_selectors.cash_to_pay(patron)
     return render(
         request,
@@ -89,6 +97,46 @@ def dashboard(request):
             "loan_limit": selectors.loan_limit(),
             "to_pay": to_pay,
         },
+    )
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    number: str
+    url: str
+    status: str
+    style: str
+    stage: str
+    kind: str
+    title: str
+    submitted: str
+    author: str
+    due: str
+    overdue: bool
+    to_pay: str
+    awaiting: bool
+    pickup: str
+
+
+def _dashboard_row(item, stage, charge, url, today, kinds) -> DashboardRow:
+    """A dashboard line with its texts formatted once (template lookups cost ~1 ms a line)."""
+    on_loan = item.status == Request.Status.ON_LOAN and item.due_date is not None
+    due_cash = charge is not None and charge.state == "due" and charge.cash_due
+    return DashboardRow(
+        number=item.number,
+        url=url,
+        status=item.status,
+        style=selectors.STATUS_STYLES.get(item.status, "secondary"),
+        stage=str(stage),
+        kind=str(kinds.get(item.kind, item.kind)),
+        title=item.display_title,
+        submitted=date_format(timezone.localtime(item.submitted_at), "SHORT_DATE_FORMAT"),
+        author=item.author,
+        due=date_format(item.due_date, "SHORT_DATE_FORMAT") if on_loan else "",
+        overdue=on_loan and item.due_date < today,
+        to_pay=format_yen(charge.cash_due) if due_cash else "",
+        awaiting=charge is not None and charge.state == "awaiting",
+        pickup=localized(item.pickup_branch) if item.status == Request.Status.ARRIVED else "",
     )
 
 
