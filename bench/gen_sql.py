@@ -1044,7 +1044,8 @@ FROM bench_ev WHERE event_id > {lo} AND event_id <= {hi}
 """
 
 # The e-mails (ill.notices.notify_patron and the reminder jobs), one row per message with what its
-# variant and its format() arguments need.
+# variant and its format() arguments need. All were sent: a failed or long-waiting message makes
+# /health/ answer 503 (notifications.health), which a running installation does not live with.
 MESSAGES = """
 CREATE UNLOGGED TABLE bench_msg AS
 WITH src AS (
@@ -1123,11 +1124,8 @@ INSERT INTO notifications_outboxmessage (kind, idempotency_key, request_id, reci
 SELECT m.kind, m.key, m.request_id, m.email, m.user_id, m.language,
     left(format(tpl.subject, VARIADIC a.args), 300), format(tpl.body_text, VARIADIC a.args),
     format(tpl.body_html, VARIADIC a.args),
-    st.status, CASE st.status WHEN 'failed' THEN 5 WHEN 'pending' THEN 0 ELSE 1 END,
-    CASE st.status WHEN 'failed' THEN 'SMTPServerDisconnected: Connection unexpectedly closed' ELSE '' END,
-    pg_temp.ts(m.at), CASE WHEN st.status <> 'pending' THEN pg_temp.ts(m.at + 0.2) END,
-    pg_temp.ts(m.at + CASE st.status WHEN 'failed' THEN 3600 ELSE 0 END),
-    CASE WHEN st.status = 'sent' THEN pg_temp.ts(m.at + 0.5 + 2 * pg_temp.u(hashtext(m.key), 120)) END
+    'sent', 1, '', pg_temp.ts(m.at), pg_temp.ts(m.at + 0.2), pg_temp.ts(m.at),
+    pg_temp.ts(m.at + 0.5 + 2 * pg_temp.u(hashtext(m.key), 120))
 FROM bench_msg m
 JOIN bench_mail tpl ON tpl.variant = m.variant
 LEFT JOIN bench_datefmt d0 ON d0.d = m.d0 AND d0.lang = m.language
@@ -1137,9 +1135,6 @@ CROSS JOIN LATERAL (SELECT ARRAY[m.number, m.dtitle, m.title, m.volume, m.issue,
     CASE WHEN m.language = 'en' THEN lab.name_en ELSE lab.name END,
     pg_temp.yen(m.total), pg_temp.yen(m.cash), pg_temp.yen(m.rp), pg_temp.yen(m.max_cost),
     d0.f1, d0.f2, d0.f3, m.d0::text, d1.f1, d1.f2, d1.f3, m.d1::text]::text[] AS args) a
-CROSS JOIN LATERAL (SELECT CASE WHEN m.at > {T} - 120 THEN 'pending'
-    WHEN m.at > {T} - 86400 * 30 AND pg_temp.u(hashtext(m.key), 121) < 0.0005 THEN 'failed' ELSE 'sent' END
-    AS status) st
 WHERE m.at > {lo} AND m.at <= {hi}
 ORDER BY m.at
 """

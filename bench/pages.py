@@ -27,8 +27,10 @@ What it does:
    from the outbox, so that the data set stays as it was (bar those cancelled requests).
 
 With `--explain` it also prints each page's slowest query (as timed in-process) with its plan
-(EXPLAIN ANALYZE, BUFFERS). Pages are the PAGES list below: edit it to add one. The machine's load average is printed with the
-results: on a shared machine the figures are noisy, and a second run is the honest check.
+(EXPLAIN ANALYZE, BUFFERS). Pages are the PAGES list below: edit it to add one. The commit measured
+(gunicorn serves the working tree as it is), the cache backend and the machine's load average are
+printed with the results: on a shared machine the figures are noisy, and a second run is the
+honest check.
 """
 
 import argparse
@@ -190,7 +192,7 @@ class Data:
             "title": "Journal of Benchmarks",
             "article_title": f"On the speed of interlibrary loan desks, part {serial}",
             "article_author": "Bench, A.",
-            "volume": "12",
+            "volume": str(serial),  # with the title, what makes each copy a new article (ill.rules.duplicate)
             "issue": str(1 + serial % 12),
             "pages": "101-110",
             "pub_year": "2014",
@@ -498,6 +500,23 @@ def print_table(results: list[Result], bare: float, markdown: bool) -> None:
         print(f"{row[0]:40} {row[1]:>9} {row[2]:>11} {row[3]:>11} {row[4]:>7} {row[5]:>7}  {row[6]}")
 
 
+def code_version() -> str:
+    """The commit measured, and whether the working tree differs from it (others may be editing)."""
+    try:
+        described = subprocess.run(
+            ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return described.stdout.strip()
+
+
+def cache_backend() -> str:
+    from django.conf import settings
+
+    return settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+
+
 def setup_django(workdir: Path) -> None:
     """Django in this process as gunicorn runs it, with the static files collected for both."""
     os.environ.update({k: v for k, v in server_env(workdir).items() if k.startswith("DJANGO_")})
@@ -547,7 +566,8 @@ def main():
     server = start_gunicorn(port, workdir)
     try:
         print(
-            f"{total:,} requests; gunicorn.conf.py with 2 workers, production settings (DEBUG off); "
+            f"{total:,} requests; code {code_version()}; gunicorn.conf.py with 2 workers, production settings "
+            f"(DEBUG off, cache {cache_backend()}); "
             f"wrk -t2 -c16 -d{args.duration}s, median of {args.runs} run(s); load average {os.getloadavg()[0]:.1f}"
         )
         results = []
