@@ -86,9 +86,11 @@ def desk_counts(branch=None) -> dict:
     or a minute passes. Without a shared cache (CACHE_URL) another web process may show counts up
     to a minute old; the lists themselves are always read live."""
     today = timezone.localdate()
-    key = f"desk:counts:{countcache.version()}:{branch.pk if branch is not None else 'all'}:{today.isoformat()}"
-    counts = cache.get(key)
-    if counts is None:
+    key = f"desk:counts:{branch.pk if branch is not None else 'all'}:{today.isoformat()}"
+    found = cache.get_many([countcache.VERSION_KEY, key])  # one round trip for both
+    current = found.get(countcache.VERSION_KEY) or countcache.version()
+    stored_version, counts = found.get(key) or (None, None)
+    if stored_version != current:
         counts = count_worklists(branch, today)
-        cache.set(key, counts, COUNTS_TIMEOUT)
+        cache.set(key, (current, counts), COUNTS_TIMEOUT)
     return counts

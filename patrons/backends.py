@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 
-from patrons.permcache import version
+from patrons.permcache import VERSION_KEY, version
 
 TIMEOUT = 300  # seconds; the version makes changes visible at once, the timeout bounds the memory
 
@@ -33,10 +33,13 @@ class DeskBackend(ModelBackend):
         if not settings.CACHE_PERMISSIONS or obj is not None or not user_obj.is_active or user_obj.is_anonymous:
             return super().get_all_permissions(user_obj, obj)
         if not hasattr(user_obj, "_perm_cache"):
-            key = f"auth:perms:{version()}:{user_obj.pk}"
-            perms = cache.get(key)
-            if perms is None:
+            # One round trip: the current version and the set stored with the version it was read at.
+            key = f"auth:perms:{user_obj.pk}"
+            found = cache.get_many([VERSION_KEY, key])
+            current = found.get(VERSION_KEY) or version()
+            stored_version, perms = found.get(key) or (None, None)
+            if stored_version != current:
                 perms = super().get_all_permissions(user_obj)
-                cache.set(key, perms, TIMEOUT)
+                cache.set(key, (current, perms), TIMEOUT)
             user_obj._perm_cache = set(perms)
         return user_obj._perm_cache
