@@ -47,7 +47,7 @@ def _lookup_of(field_name: str) -> tuple[str, str]:
     if field_name.startswith("="):
         return field_name[1:], "iexact"
     path, _sep, last = field_name.rpartition("__")
-    if path and last in {"exact", "iexact", "istartswith", "icontains"}:
+    if path and last in {"exact", "iexact", "startswith", "istartswith", "icontains"}:
         return path, last
     return field_name, "icontains"
 

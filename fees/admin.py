@@ -175,7 +175,8 @@ class LenderCodeFilter(InputFilter):
 
 def _ledger_sum(*entry_types):
     """What the ledger holds for the budget code of the row, of these entry types: a subquery over
-    the `ledger_code_type` index, run for the rows shown only (not a join of the whole ledger)."""
+    the `ledger_code_amount` index (index-only), run for the rows shown only (not a join of the
+    whole ledger)."""
     entries = (
         BudgetLedgerEntry.objects.filter(budget_code=OuterRef("pk"), entry_type__in=entry_types)
         .order_by()
@@ -204,6 +205,7 @@ class BudgetCodeAdmin(BigTableAdmin):
     ]
     list_filter = [FiscalYearFilter, "kind", "active", "usable_for_ill"]
     search_fields = ["code", "name", "responsible__full_name"]
+    trigram_search_fields = prefix_search_fields = ("responsible__full_name",)
     autocomplete_fields = ["responsible", "laboratory", "members"]
     list_select_related = ["responsible", "laboratory"]
 
@@ -399,8 +401,9 @@ class SupportUseAdmin(ReadOnlyAdmin):
 
     list_display = ["request", "patron", "budget", "state", "amount", "updated_at"]
     list_filter = ["state", RecordedInFiscalYearFilter]
-    search_fields = ["request__number", "patron__patron_number__iexact", "patron__full_name"]
-    trigram_search_fields = ("request__number",)
+    search_fields = ["request__number", "patron__patron_number__startswith", "patron__full_name"]
+    trigram_search_fields = ("request__number", "patron__full_name")
+    prefix_search_fields = ("patron__full_name",)
     search_help_text = _("Request number (3 characters or more), patron number or name.")
     list_select_related = ["request", "patron", "budget"]
     ordering = ["-created_at", "-id"]  # index support_use_time

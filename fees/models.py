@@ -177,6 +177,7 @@ class BudgetCode(models.Model):
         verbose_name = _("budget code")
         verbose_name_plural = _("budget codes")
         ordering = ["-fiscal_year", "code"]
+        indexes = [models.Index(fields=["-fiscal_year", "code"], name="budget_code_newest")]  # lists, autocomplete
         constraints = [
             models.UniqueConstraint(fields=["code", "fiscal_year"], name="budget_code_unique_per_year"),
             models.CheckConstraint(condition=Q(kind__in=["public", "grant"]), name="budget_code_kind_valid"),
@@ -212,7 +213,8 @@ class BudgetLedgerEntry(models.Model):
         verbose_name_plural = _("budget ledger entries")
         ordering = ["created_at", "id"]
         indexes = [
-            models.Index(fields=["budget_code", "entry_type"], name="ledger_code_type"),
+            # A code's committed and charged sums are an index-only scan of its entries.
+            models.Index(fields=["budget_code", "entry_type", "amount"], name="ledger_code_amount"),
             models.Index(fields=["created_at", "id"], name="ledger_time"),  # the admin's list, newest first
         ]
         constraints = [

@@ -229,15 +229,15 @@ class RequestAdmin(BigTableAdmin):
         "number",
         "title",
         "article_title",
-        "patron__patron_number__iexact",
+        "patron__patron_number__startswith",
         "patron__full_name",
         "patron__full_name_kana",
     ]
-    trigram_search_fields = ("number", "title", "article_title")
-    prefix_search_fields = ("title",)  # request_title_prefix
+    trigram_search_fields = ("number", "title", "article_title", "patron__full_name", "patron__full_name_kana")
+    prefix_search_fields = ("title", "patron__full_name", "patron__full_name_kana")  # request_title_prefix, …
     search_help_text = _(
-        "Request number or title (shorter than 3 characters: the start of the title), ISBN, ISSN, NCID or DOI, "
-        "patron number or name."
+        "Request number or title, ISBN, ISSN, NCID or DOI, patron number or name (a term shorter than 3 "
+        "characters: the start of a title or name)."
     )
     sortable_by = ["number", "submitted_at"]
     list_select_related = ["patron", "pickup_branch", "lender"]

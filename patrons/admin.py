@@ -49,9 +49,10 @@ class LaboratoryAdmin(admin.ModelAdmin):
 
 @admin.register(Patron)
 class PatronAdmin(BigTableAdmin):
-    """50,000 patrons: ordered by the unique patron number; names are searched through the trigram
-    indexes (a one- or two-character name such as 佐藤 reads the table, which is small enough); the
-    login's e-mail and user name exactly. The search also serves every patron autocomplete."""
+    """50,000 patrons: ordered by the unique patron number, which is searched by its start (its
+    `_like` index); names through the trigram indexes, or for a one- or two-character term such as
+    佐藤 by their start (the prefix indexes); the login's e-mail and user name exactly. The search
+    also serves every patron autocomplete."""
 
     list_display = [
         "patron_number",
@@ -63,8 +64,18 @@ class PatronAdmin(BigTableAdmin):
         "blocked",
     ]
     list_filter = ["category", "home_branch", "preferred_language", "blocked"]
-    search_fields = ["patron_number", "full_name", "full_name_kana", "user__email__iexact", "user__username__exact"]
-    search_help_text = _("Patron number, name or kana, or the login's e-mail or user name.")
+    search_fields = [
+        "patron_number__startswith",
+        "full_name",
+        "full_name_kana",
+        "user__email__iexact",
+        "user__username__exact",
+    ]
+    trigram_search_fields = prefix_search_fields = ("full_name", "full_name_kana")
+    search_help_text = _(
+        "The start of a patron number, a name or kana (shorter than 3 characters: its start), or the "
+        "login's e-mail or user name."
+    )
     sortable_by = ["patron_number"]
     autocomplete_fields = ["user", "laboratory"]
     list_select_related = ["laboratory", "home_branch"]
@@ -107,7 +118,8 @@ class PatronEventAdmin(BigTableAdmin):
 
     list_display = ["patron", "action", "actor", "created_at"]
     list_filter = [PatronEventActionFilter]
-    search_fields = ["patron__patron_number__iexact", "patron__full_name"]
+    search_fields = ["patron__patron_number__startswith", "patron__full_name"]
+    trigram_search_fields = prefix_search_fields = ("patron__full_name",)
     list_select_related = ["patron", "actor"]
     ordering = ["-id"]  # newest first, by the primary key (events are only ever appended)
     sortable_by = []
