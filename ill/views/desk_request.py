@@ -284,7 +284,7 @@ def _detail_context(item, bound=None):
     there is a charge; the patron's active loans for a loan; the order form's suggestions."""
     charge = _charge_of(item)
     candidates = list(item.candidates.select_related("lender"))
-    extensions = list(item.extensions.all())
+    extensions = list(item.extensions.all()) if item.is_loan else []  # only loans are extended
     open_extension = next((e for e in extensions if e.state in OPEN_EXTENSION_STATES), None)
     action_forms = _action_forms(item, charge, candidates, open_extension, bound)
     media = forms.Media()
