@@ -148,6 +148,7 @@ class RequestNumberSearch:
 
     search_fields = ["request__number"]
     trigram_search_fields = ("request__number",)
+    number_search_fields = {"request__number": "ILL-"}  # ill's request numbers
     search_help_text = _("Request number (3 characters or more).")
 
 
@@ -241,6 +242,7 @@ class BudgetLedgerEntryAdmin(ReadOnlyAdmin):
     list_filter = ["entry_type", BudgetCodeFilter, RecordedInFiscalYearFilter]
     search_fields = ["budget_code__code", "request__number"]
     trigram_search_fields = ("request__number",)
+    number_search_fields = {"request__number": "ILL-"}  # ill's request numbers
     search_help_text = _("Budget code, or request number (3 characters or more).")
     list_select_related = ["budget_code", "request"]
     ordering = ["-created_at", "-id"]  # index ledger_time
@@ -389,6 +391,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_filter = ["method", ("received_at", admin.DateFieldListFilter)]
     search_fields = ["receipt_number__exact", "request__number"]
     trigram_search_fields = ("request__number",)
+    number_search_fields = {"request__number": "ILL-"}  # ill's request numbers
     search_help_text = _("Receipt number, or request number (3 characters or more).")
     list_select_related = ["request", "charge"]
     ordering = ["-received_at", "-id"]  # index payment_day_method
@@ -403,6 +406,7 @@ class SupportUseAdmin(ReadOnlyAdmin):
     list_filter = ["state", RecordedInFiscalYearFilter]
     search_fields = ["request__number", "patron__patron_number__startswith", "patron__full_name"]
     trigram_search_fields = ("request__number", "patron__full_name")
+    number_search_fields = {"request__number": "ILL-"}  # ill's request numbers
     prefix_search_fields = ("patron__full_name",)
     search_help_text = _("Request number (3 characters or more), patron number or name.")
     list_select_related = ["request", "patron", "budget"]

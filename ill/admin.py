@@ -235,6 +235,7 @@ class RequestAdmin(BigTableAdmin):
     ]
     trigram_search_fields = ("number", "title", "article_title", "patron__full_name", "patron__full_name_kana")
     prefix_search_fields = ("title", "patron__full_name", "patron__full_name_kana")  # request_title_prefix, …
+    number_search_fields = {"number": "ILL-"}
     search_help_text = _(
         "Request number or title, ISBN, ISSN, NCID or DOI, patron number or name (a term shorter than 3 "
         "characters: the start of a title or name)."
@@ -309,6 +310,7 @@ class RequestNumberSearch:
 
     search_fields = ["request__number"]
     trigram_search_fields = ("request__number",)
+    number_search_fields = {"request__number": "ILL-"}
     search_help_text = _("Request number (3 characters or more).")
 
 

@@ -29,6 +29,7 @@ class OutboxMessageAdmin(BigTableAdmin):
     list_filter = ["status", "kind", LanguageFilter]
     search_fields = ["idempotency_key__exact", "recipient_user__email__iexact", "request__number"]
     trigram_search_fields = ("request__number",)
+    number_search_fields = {"request__number": "ILL-"}
     search_help_text = _("Recipient's e-mail address, request number (3 characters or more) or idempotency key.")
     ordering = ["-id"]
     sortable_by = []

@@ -251,6 +251,7 @@ def test_the_request_search_finds_numbers_titles_identifiers_and_patrons(admin_c
     url = "/admin/ill/request/"
     assert _found(admin_client, url, "learning") == {str(book.pk)}
     assert _found(admin_client, url, "000123") == {str(book.pk)}
+    assert _found(admin_client, url, "ill-2026-00012") == {str(book.pk)}  # the start of a number: its B-tree
     assert _found(admin_client, url, "978-4-00-000000-0") == {str(book.pk)}
     assert _found(admin_client, url, "佐藤") == {str(article.pk)}  # two characters: the patron's name
     assert _found(admin_client, url, undergraduate.patron_number) == {str(article.pk)}
@@ -263,6 +264,7 @@ def test_the_history_searches_by_request_number(admin_client):
     event = f.RequestEventFactory(request__number="ILL-2026-004567")
     f.RequestEventFactory()
     assert _found(admin_client, "/admin/ill/requestevent/", "4567") == {str(event.pk)}
+    assert _found(admin_client, "/admin/ill/requestevent/", "ILL-2026-0045") == {str(event.pk)}
     payment = f.PaymentFactory(receipt_number="R-777")
     assert _found(admin_client, "/admin/fees/payment/", "R-777") == {str(payment.pk)}
     assert _found(admin_client, "/admin/fees/payment/", payment.request.number) == {str(payment.pk)}
