@@ -459,7 +459,8 @@ class SupportUse(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["budget", "state"], name="support_use_budget_state"),
+            # What a budget spent or holds (support.spent, reserved) is an index-only scan.
+            models.Index(fields=["budget", "state", "amount"], name="support_use_budget_amount"),
             models.Index(fields=["budget", "patron", "state"], name="support_use_patron"),
             models.Index(fields=["created_at", "id"], name="support_use_time"),  # the admin's list, newest first
         ]

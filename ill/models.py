@@ -436,6 +436,12 @@ class Request(models.Model):
             models.Index(fields=["issn"], condition=~Q(issn=""), name="request_issn"),
             models.Index(fields=["doi"], condition=~Q(doi=""), name="request_doi"),
             models.Index(fields=["lender_reference"], condition=~Q(lender_reference=""), name="request_lender_ref"),
+            # The requests a student support budget supports, counted from the index alone (admin).
+            models.Index(
+                fields=["support_budget", "status"],
+                condition=Q(support_budget__isnull=False),
+                name="request_support_budget",
+            ),
         ]
 
     def __str__(self):
