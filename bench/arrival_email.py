@@ -19,7 +19,9 @@ by its Message-ID), and prints median, p90, p99 and max:
 
 - *single*: one arrival at a time, the next once the e-mail is in (and a pause);
 - *at N/s*: arrivals at a steady `--rate` for `--seconds`, from `--desks` threads (several desks
-  at once; each starts on the clock, not when the previous one finished), not waiting for e-mails.
+  at once; each starts on the clock, not when the previous one finished), not waiting for e-mails;
+  `--backlog N` first queues N reminders the way the reminder jobs do (on the e-mail queue, at
+  bulk priority), as when the 09:00 reminders are going out while the desk records arrivals.
 
 When no copy can be made (`createdb -T` refuses while anyone is connected to ill_bench), run it on
 ill_bench itself with a small number of arrivals, e.g. `--single 25 --rate 10 --seconds 7.5`
@@ -120,6 +122,8 @@ def main():
     parser.add_argument("--layout", choices=["split", "single"], default="split")
     parser.add_argument("--concurrency", type=int, default=2, help="processes per worker")
     parser.add_argument("--desks", type=int, default=4, help="threads recording arrivals in the steady phase")
+    parser.add_argument("--backlog", type=int, default=0, help="reminders queued just before the steady phase")
+    parser.add_argument("--same-priority", action="store_true", help="queue the backlog like a patron's e-mail")
     parser.add_argument("--public-share", type=int, default=3, help="every Nth arrival on a budget code")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("CELERY_BROKER_URL"):
@@ -150,6 +154,7 @@ def main():
     from fees.models import BudgetCode, current_fiscal_year
     from ill import services
     from ill.models import LendingInstitution, Request
+    from notifications import tasks
     from notifications.models import OutboxMessage
     from patrons.models import Branch, Patron, StaffMember
 
@@ -273,6 +278,24 @@ def main():
             single.append(pk)
             time.sleep(0.3)
         results = [summary("single", *latencies(single))]
+
+        if args.backlog:  # a morning's reminders queued just before the desk opens
+            reminders = OutboxMessage.objects.bulk_create(
+                [
+                    OutboxMessage(
+                        kind="overdue",
+                        idempotency_key=f"bench-arrival:backlog:{run}:{n}",
+                        recipient=patrons[n % len(patrons)].user.email,
+                        subject="[ILL] backlog",
+                        body_text="reminder\n" * 20,
+                    )
+                    for n in range(args.backlog)
+                ]
+            )
+            bulk = {"bulk": True} if hasattr(tasks, "BULK") and not args.same_priority else {}
+            for message in reminders:
+                tasks.enqueue(message.pk, **bulk)
+            print(f"queued {args.backlog} reminders ({'low priority' if bulk else 'same priority'}) first")
 
         # A steady rate from several desks at once: each arrival on its own thread (and connection)
         # from a small pool, started on the clock whether or not the previous one has finished.
