@@ -87,6 +87,7 @@ PAGES = [
     Page("staff detail: arrived", STAFF, detail("arrived")),
     Page("staff detail: on loan", STAFF, detail("on_loan")),
     Page("staff detail: returned", STAFF, detail("returned")),
+    Page("lender picker (JSON, typed 大学)", STAFF, lambda data: data.lender_search("大学")),
     Page("patron dashboard (200 requests)", PATRON, "/my/"),
     Page("request form (loan)", PATRON, "/my/requests/new/loan/"),
     Page("confirm step (loan, every rule)", PATRON, "/my/requests/new/loan/", form=lambda data: data.loan_form()),
@@ -136,7 +137,8 @@ class Data:
         self.csrf = {}
         self.explain = False
 
-    def request_url(self, status: str, **filters) -> str:
+    def newest(self, status: str, **filters):
+        """The newest request in this state at the central library."""
         from ill.models import Request
 
         found = (
@@ -146,7 +148,15 @@ class Data:
         )
         if found is None:
             raise LookupError(f"no request is {status} at the central library")
-        return found.get_desk_url()
+        return found
+
+    def request_url(self, status: str, **filters) -> str:
+        return self.newest(status, **filters).get_desk_url()
+
+    def lender_search(self, typed: str) -> str:
+        """What the order form's lender picker asks while staff type, for a request to order."""
+        number = self.newest("submitted", reviewed_at__isnull=False).number
+        return "/desk/lenders/?" + urllib.parse.urlencode({"format": "json", "q": typed, "request": number})
 
     def deep_queue_page(self, n: int) -> str:
         """The queue's n-th page, reached the way staff reach it: `?page=n` if the queue has page
