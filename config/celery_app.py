@@ -1,4 +1,6 @@
-"""The Celery application. Workers: `celery -A config.celery_app worker`; beat: `... beat`."""
+"""The Celery application. Two workers, one per queue (CELERY_TASK_ROUTES in config/settings/base.py):
+`celery -A config.celery_app worker -Q email` sends e-mail, `... worker -Q celery` runs every other
+job; beat (one instance): `celery -A config.celery_app beat`."""
 
 import os
 
