@@ -36,7 +36,10 @@ def open_action(page: Page, action: str):
 
 
 def submit_action(page: Page, action: str):
-    open_action(page, action).locator("input[type=submit]").click()
+    """Submit one action's form and wait for the page it leads to (a slow POST under load must
+    not leave the test looking at the old page)."""
+    with page.expect_navigation(timeout=30_000):
+        open_action(page, action).locator("input[type=submit]").click()
     page.wait_for_load_state()
 
 
