@@ -11,6 +11,15 @@ from ill.worklists import WORKLISTS, needs_attention_q, worklist_q
 from patrons.models import Branch
 
 
+class YesNoWidget(django_filters.widgets.BooleanWidget):
+    """django-filter's yes/no select, its labels translated when shown (django-filter's own are
+    fixed in the language active when the module was imported)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
+
+
 def small_controls(form) -> None:
     for field in form.fields.values():
         widget = field.widget
@@ -46,10 +55,10 @@ class RequestFilter(django_filters.FilterSet):
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
     )
     overdue = django_filters.BooleanFilter(
-        method="only_overdue", label=_("Overdue only"), widget=django_filters.widgets.BooleanWidget()
+        method="only_overdue", label=_("Overdue only"), widget=YesNoWidget()
     )
     attention = django_filters.BooleanFilter(
-        method="needing_attention", label=_("Needs attention"), widget=django_filters.widgets.BooleanWidget()
+        method="needing_attention", label=_("Needs attention"), widget=YesNoWidget()
     )
 
     class Meta:
