@@ -54,9 +54,7 @@ class RequestFilter(django_filters.FilterSet):
         label=_("Submitted between"),
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
     )
-    overdue = django_filters.BooleanFilter(
-        method="only_overdue", label=_("Overdue only"), widget=YesNoWidget()
-    )
+    overdue = django_filters.BooleanFilter(method="only_overdue", label=_("Overdue only"), widget=YesNoWidget())
     attention = django_filters.BooleanFilter(
         method="needing_attention", label=_("Needs attention"), widget=YesNoWidget()
     )
