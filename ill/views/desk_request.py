@@ -302,7 +302,8 @@ def _detail_context(item, bound=None):
         "media": media,
         "patron_active_loans": selectors.active_loan_count(item.patron) if item.is_loan else None,
         "loan_limit": selectors.loan_limit(),
-        "messages_sent": list(item.messages.order_by("-created_at")[:10]),
+        # The newest ten e-mails, without their bodies (what the list shows: when, which, how it went).
+        "messages_sent": list(item.messages.only("id", "kind", "status", "created_at").order_by("-created_at")[:10]),
     }
 
 
