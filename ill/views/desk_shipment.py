@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,6 +21,9 @@ from patrons.permissions import desk_required
 
 # --- shipments -----------------------------------------------------------------------------
 
+SHOWN = 100  # orders listed at once
+MAX_LINES = 200  # what one post may carry (ShipmentLineFormSet's max_num)
+
 
 def _chosen_lender(value: str) -> LendingInstitution | None:
     """The lender of `?lender=`: its code as the picker sends it, or (links, older bookmarks) its id."""
@@ -30,6 +34,30 @@ def _chosen_lender(value: str) -> LendingInstitution | None:
     if lender is None and int_param(value) is not None:
         lender = LendingInstitution.objects.filter(active=True, pk=int_param(value)).first()
     return lender
+
+
+def _waiting(request, lender) -> tuple[list, int, str]:
+    """The lender's orders waiting to arrive that the page lists: the SHOWN oldest (a parcel holds
+    far fewer; the NDL may have hundreds out), or the one found by its request number or the
+    lender's reference; on a POST, the ones posted. With how many more are waiting."""
+    orders = Request.objects.filter(lender=lender, status=Request.Status.ORDERED)
+    find = ""
+    if request.method == "POST":
+        ids = {int_param(v) for k, v in request.POST.items() if k.startswith("line-") and k.endswith("-request_id")}
+        orders = orders.filter(pk__in=sorted(ids - {None})[:MAX_LINES])
+    else:
+        try:
+            find = lender_search.normalize_query(request.GET.get("find", ""))[:100]
+        except ValueError:
+            find = ""
+        if find:
+            orders = orders.filter(Q(number=find.upper()) | Q(lender_reference=find))
+    waiting = list(orders.select_related("patron").order_by("ordered_at", "pk")[: SHOWN + 1])
+    more = 0
+    if len(waiting) > SHOWN:
+        waiting = waiting[:SHOWN]
+        more = orders.count() - SHOWN
+    return waiting, more, find
 
 
 @desk_required
@@ -48,13 +76,9 @@ def shipment(request):
         form = ShipmentForm(initial={"lender": lender.pk if lender else None, "delivery": "mail"})
         # An unknown code comes back with the field's message (English and Japanese).
         picker = ShipmentLenderForm(request.GET if picked and lender is None else None, initial={"lender": lender})
-    waiting = []
+    waiting, more, find = [], 0, ""
     if lender is not None:
-        waiting = list(
-            Request.objects.filter(lender=lender, status=Request.Status.ORDERED)
-            .select_related("patron")
-            .order_by("ordered_at")
-        )
+        waiting, more, find = _waiting(request, lender)
     by_id = {r.pk: r for r in waiting}
     step = request.POST.get("step", "")
     posted = request.method == "POST" and step in ("preview", "record")
@@ -119,6 +143,8 @@ def shipment(request):
             "formset": formset,
             "rows": rows,
             "lender": lender,
+            "more": more,
+            "find": find,
             "preview": preview,
         },
         status=status,

@@ -2,6 +2,7 @@
 a page without JavaScript), the order form and the shipment page taking a lender's code, and the
 request page's queries, which do not grow with the history or the number of lenders."""
 
+import datetime
 import re
 
 import django_filters
@@ -10,14 +11,14 @@ from django.core.cache import cache
 from django.db import connection
 from django.forms.renderers import DjangoTemplates
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 
 from fees import charges as fees_charges
 from ill import lender_search, next_steps, services
 from ill.forms_desk import LenderField, ShipmentLineForm
 from ill.models import LendingInstitution, Request
 from ill.templatetags import choice_labels
-from ill.views import desk_request
+from ill.views import desk_request, desk_shipment
 from ill.widgets import DESK_RENDERER
 from tests import factories as f
 
@@ -437,3 +438,37 @@ def test_the_label_filter_says_what_get_display_says(undergraduate, lender, staf
                         if field.choices:
                             expected = getattr(obj, f"get_{field.name}_display")()
                             assert choice_labels.label(obj, field.name) == expected, (obj, field.name)
+
+
+def test_the_shipment_page_lists_the_oldest_orders_and_finds_the_others(desk, undergraduate, lender, monkeypatch):
+    monkeypatch.setattr(desk_shipment, "SHOWN", 3)
+    orders = [
+        f.CopyRequestFactory(
+            patron=undergraduate,
+            status="ordered",
+            lender=lender,
+            ordered_at=timezone.now() - datetime.timedelta(days=10 - n),
+        )
+        for n in range(5)
+    ]
+    orders[4].lender_reference = "NDL-77"
+    orders[4].save()
+    html = desk.get("/desk/shipments/new/", {"lender": lender.code}).content.decode()
+    assert [o.number for o in orders if f'data-number="{o.number}"' in html] == [o.number for o in orders[:3]]
+    assert "2 more are waiting from this lender" in html
+    for find in (orders[4].number.lower(), "NDL-77"):
+        html = desk.get("/desk/shipments/new/", {"lender": lender.code, "find": find}).content.decode()
+        assert [o.number for o in orders if f'data-number="{o.number}"' in html] == [orders[4].number], find
+    # What is posted is what is recorded, listed or not.
+    data = {"lender": lender.pk, "delivery": "mail", "step": "record", "line-TOTAL_FORMS": 1, "line-INITIAL_FORMS": 1}
+    data.update(
+        {
+            "line-0-request_id": orders[4].pk,
+            "line-0-arrived": "on",
+            "line-0-pages": 10,
+            "line-0-use_restriction": "none",
+        }
+    )
+    assert desk.post("/desk/shipments/new/", data).status_code == 302
+    orders[4].refresh_from_db()
+    assert orders[4].status == "arrived"
