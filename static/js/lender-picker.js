@@ -32,6 +32,7 @@
     };
     var latest = {}; // values of the last answer: only those are shown, in the server's order
     var more = false;
+    var asked = 0;
     input.removeAttribute("list");
 
     var picker = new window.TomSelect(input, {
@@ -52,6 +53,7 @@
       },
       load: function (query, callback) {
         var self = this;
+        var ticket = ++asked; // answers may come back out of order: only the last one counts
         var url = new URL(source, window.location.href);
         url.searchParams.set("q", query);
         url.searchParams.set("format", "json");
@@ -59,6 +61,7 @@
         window.fetch(url.toString(), { headers: { Accept: "application/json" }, credentials: "same-origin" })
           .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
           .then(function (data) {
+            if (ticket !== asked) { callback(); return; }
             latest = {};
             (data.results || []).forEach(function (item) { latest[item[valueField]] = true; });
             more = !!data.more;

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from ill.models import Request
 from tests import factories as f
 from tests.browser.conftest import submit_action
-from tests.browser.pickers import choose_lender
+from tests.browser.pickers import choose_lender, settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,6 +31,7 @@ def test_choosing_a_lender_with_the_picker_and_ordering(desk_page, live_server, 
 
     # Part of the name finds it, with its estimate; the keyboard chooses it.
     box.press_sequentially("西海", delay=30)
+    settled(order, "lender_1")
     option = desk.locator("#id_order_lender_1-ts-dropdown").get_by_role("option", name=re.compile(second_lender.code))
     expect(option).to_contain_text("1,600円")
     expect(desk.locator("#id_order_lender_1-ts-dropdown").get_by_role("option")).to_have_count(1)
