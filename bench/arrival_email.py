@@ -33,6 +33,7 @@ Numbers are only comparable within one run of the machine: other load on the cor
 
 import argparse
 import datetime
+import logging
 import os
 import re
 import socket
@@ -44,6 +45,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import django
+import redis
+from aiosmtpd.controller import Controller
+from celery import Celery
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -129,8 +135,6 @@ def main():
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("CELERY_BROKER_URL"):
         sys.exit("set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis)")
 
-    from aiosmtpd.controller import Controller
-
     port = free_port()
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
@@ -140,12 +144,8 @@ def main():
     os.environ["DJANGO_DEBUG"] = "false"
     os.environ.setdefault("CONN_MAX_AGE", "60")  # as in production, for the workers too
 
-    import django
-
     django.setup()
-    import logging
-
-    import redis
+    # The app's models can be imported only once Django is set up (a standalone script).
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import transaction
@@ -227,8 +227,6 @@ def main():
     else:
         workers = [start_worker("all", "celery,email", args.concurrency, workdir)]
     try:
-        from celery import Celery
-
         probe = Celery(broker=os.environ["CELERY_BROKER_URL"], set_as_current=False)
         deadline = time.monotonic() + 60
         while len(probe.control.ping(timeout=0.5)) < len(workers):
