@@ -1,0 +1,8 @@
+# Placeholder in the chain, filled by hand by the work it is named after (issue 12).
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("ill", "0013_request_support_budget")]
+
+    operations = []

@@ -1,0 +1,8 @@
+# Placeholder in the chain, filled by hand by the work it is named after (issue 12).
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("notifications", "0002_outbox_kind")]
+
+    operations = []
