@@ -1,4 +1,5 @@
-# The ILL desk: one image for the web tier (gunicorn), the Celery worker and Celery beat.
+# The ILL desk: one image for the web tier (gunicorn), the Celery workers, Celery beat and the
+# one-shot `migrate` of docker-compose.yml.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
@@ -20,10 +21,11 @@ COPY templates ./templates
 COPY static ./static
 COPY locale ./locale
 
-# collectstatic and the translations need settings but no database or real secret.
-RUN DJANGO_SECRET_KEY=build-only-not-secret-0123456789abcdef0123456789 DJANGO_ALLOWED_HOSTS=build \
+# collectstatic and the translations need the production settings but no database, no real secret
+# and no mail server: these values live only in this build step, none is baked into the image.
+RUN export DJANGO_SECRET_KEY=build-only-not-a-secret-Zq8vT3mK9pW2xR7nL4cY6hB1jF5gD0sA \
+           DJANGO_ALLOWED_HOSTS=build EMAIL_URL=smtp://build.invalid:25 && \
     python manage.py compiletranslations && \
-    DJANGO_SECRET_KEY=build-only-not-secret-0123456789abcdef0123456789 DJANGO_ALLOWED_HOSTS=build \
     python manage.py collectstatic --noinput
 
 USER ill
