@@ -34,7 +34,7 @@ class OutboxMessageAdmin(BigTableAdmin):
     ordering = ["-id"]
     sortable_by = []
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
-    actions = ["retry_failed"]
+    actions = ["retry_failed", "send_pending_now"]
 
     def search_fields_for(self, request, term):
         fields = super().search_fields_for(request, term)
@@ -45,9 +45,12 @@ class OutboxMessageAdmin(BigTableAdmin):
 
     @admin.action(description=_("Retry the selected failed messages"))
     def retry_failed(self, request, queryset):
-        failed = queryset.filter(status=OutboxMessage.Status.FAILED)
-        for message in failed:
-            services.retry(message)
-        self.message_user(
-            request, _("%(count)d message(s) queued again.") % {"count": failed.count()}, messages.SUCCESS
-        )
+        ids = queryset.filter(status=OutboxMessage.Status.FAILED).values_list("pk", flat=True)
+        count = services.retry_failed(list(ids[: services.push_batch()]))
+        self.message_user(request, _("%(count)d message(s) queued again.") % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Send the selected pending messages now"))
+    def send_pending_now(self, request, queryset):
+        ids = queryset.filter(status=OutboxMessage.Status.PENDING).values_list("pk", flat=True)
+        count = services.send_now(list(ids[: services.push_batch()]))
+        self.message_user(request, _("%(count)d message(s) queued now.") % {"count": count}, messages.SUCCESS)

@@ -5,19 +5,36 @@ and the sweep, can never both send it. Nothing here queues a task: `notification
 that the tasks can call this module without an import circle.
 """
 
+import contextlib
 import datetime
+import logging
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import F
 from django.utils import timezone
 
-from notifications.models import OutboxMessage
+from notifications.models import OutboxMessage, new_message_id
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-# A claimed message still "sending" after this long belongs to a worker that died: the task time
-# limit (CELERY_TASK_TIME_LIMIT, 2 minutes) ends any live attempt long before.
-STALE_CLAIM = datetime.timedelta(minutes=10)
+
+# How long one attempt may take. The SMTP socket gives up after EMAIL_TIMEOUT (20 s by default)
+# on any one read or write; a slow server that answers each command just in time is stopped by
+# the send task's soft time limit (SoftTimeLimitExceeded in the task, the row back to pending),
+# and a process stuck beyond that is killed by the hard limit. Both are the task's own
+# (`tasks.send_message_task`), shorter than the jobs' global CELERY_TASK_TIME_LIMIT.
+SEND_SOFT_TIME_LIMIT = 45
+SEND_TIME_LIMIT = 60
+# A message still "sending" this long after its claim belongs to a worker that died (SIGKILL, the
+# machine lost, out of memory): a live attempt has ended by then, sent or put back to pending.
+# It cannot be shorter: until the hard limit a live worker may still be in the SMTP conversation,
+# and releasing its claim earlier would let the sweep send, as a second copy, a message that was
+# never in trouble. The margin covers the clocks of the worker and sweep hosts (claimed_at is
+# the worker's time, the sweep compares it with its own). The sweep runs every minute, so a
+# message in flight when its worker died goes out again 1½ to 2½ minutes later.
+STALE_CLAIM = datetime.timedelta(seconds=SEND_TIME_LIMIT + 30)
 
 
 def sweep_batch() -> int:
@@ -48,13 +65,13 @@ def deliver(message_id: int) -> bool:
         body=message.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient],
-        headers={"Message-ID": f"<{message.idempotency_key.replace(':', '.')}.{message.pk}@ill-desk>"},
+        headers={"Message-ID": message_id_of(message)},
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
     try:
-        email.send(fail_silently=False)
-    except Exception as exc:
+        send(email)
+    except Exception as exc:  # SoftTimeLimitExceeded too: the attempt is over, the row is pending again
         final = message.attempts >= MAX_ATTEMPTS
         OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.SENDING).update(
             status=OutboxMessage.Status.FAILED if final else OutboxMessage.Status.PENDING,
@@ -66,6 +83,35 @@ def deliver(message_id: int) -> bool:
         status=OutboxMessage.Status.SENT, sent_at=timezone.now(), last_error=""
     )
     return True
+
+
+def message_id_of(message: OutboxMessage) -> str:
+    """The row's Message-ID; a row written before there was one gets it now, stored before the
+    first attempt that uses it."""
+    if not message.message_id:
+        OutboxMessage.objects.filter(pk=message.pk, message_id="").update(
+            message_id=new_message_id(message.idempotency_key)
+        )
+        message.message_id = OutboxMessage.objects.values_list("message_id", flat=True).get(pk=message.pk)
+    return message.message_id
+
+
+def send(email: EmailMultiAlternatives) -> None:
+    """Hand the message to the mail server. Once the server has accepted it (the answer to DATA),
+    an error while saying goodbye (QUIT timing out, the connection dropped) is not a failure: the
+    message is on its way, and calling it failed would only send it twice."""
+    connection = get_connection(fail_silently=False)
+    connection.open()
+    try:
+        connection.send_messages([email])
+    except Exception:
+        with contextlib.suppress(Exception):
+            connection.close()
+        raise
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001 - see above
+        log.warning("the mail server accepted the message; closing the connection failed", exc_info=True)
 
 
 def attempts_of(message_id: int) -> int:

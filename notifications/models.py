@@ -1,14 +1,62 @@
 """The outbox: one row per e-mail, written in the same transaction as the change that causes it.
 
 A Celery task queued on commit sends it; a periodic sweep re-queues rows left pending, and the
-unique idempotency key plus a conditional status update keep any message from going out twice.
+unique idempotency key plus a conditional status update keep any message from going out twice
+while the workers live. A worker killed between the SMTP server's "250 OK" and its own update
+to "sent" leaves the row "sending"; the sweep sends it again later (at least once, not exactly
+once), with the Message-ID stored on the row, so that the repeat is the same message to the
+recipient's mail client.
 """
+
+import ipaddress
+import re
+import secrets
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+FALLBACK_DOMAIN = "ill-desk.invalid"
+_NOT_ATEXT = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def _domain(host: str) -> str:
+    """`host` as the right-hand side of a Message-ID (an ASCII domain name), or "" when it is
+    an IP address, a single label such as localhost, or not a name at all."""
+    host = (host or "").strip().strip(".").lower()
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return ""
+    except ValueError:
+        pass
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return ""
+    labels = host.split(".")
+    if len(labels) < 2 or not all(re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", label) for label in labels):
+        return ""
+    return host
+
+
+def message_id_domain() -> str:
+    """The site's domain (SITE_URL), else the sender's (DEFAULT_FROM_EMAIL)."""
+    site = _domain(urlsplit(settings.SITE_URL or "").hostname or "")
+    sender = _domain(parseaddr(settings.DEFAULT_FROM_EMAIL or "")[1].rpartition("@")[2])
+    return site or sender or FALLBACK_DOMAIN
+
+
+def new_message_id(key: str = "") -> str:
+    """An RFC 5322 msg-id, `<arrived.event.42.9f3c1a2b7d4e6f80@ill.library.example.ac.jp>`: the
+    idempotency key (readable in a mail client's headers), a random part (unique across
+    installations that count the same keys) and the site's domain."""
+    left = ".".join(part for part in _NOT_ATEXT.split(key) if part)[:150]
+    token = secrets.token_hex(8)
+    return f"<{left}.{token}@{message_id_domain()}>" if left else f"<{token}@{message_id_domain()}>"
 
 
 class OutboxMessage(models.Model):
@@ -38,6 +86,9 @@ class OutboxMessage(models.Model):
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     request = models.ForeignKey("ill.Request", on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
     recipient = models.EmailField(_("recipient"))
+    # Chosen once, when the message is written: every attempt, and a re-send after a worker died
+    # in the middle of one, carries the same id, so the recipient's mail client can fold a repeat.
+    message_id = models.CharField(_("Message-ID"), max_length=255, default=new_message_id, editable=False)
     recipient_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

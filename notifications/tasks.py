@@ -19,7 +19,16 @@ URGENT = 0
 BULK = 9
 
 
-@shared_task(bind=True, max_retries=delivery.MAX_ATTEMPTS, acks_late=True, ignore_result=True)
+@shared_task(
+    bind=True,
+    max_retries=delivery.MAX_ATTEMPTS,
+    acks_late=True,
+    ignore_result=True,
+    # One attempt is bounded (delivery.STALE_CLAIM is derived from these): the jobs' global
+    # limit would keep a stuck attempt, and so the claim of a dead one, for minutes.
+    soft_time_limit=delivery.SEND_SOFT_TIME_LIMIT,
+    time_limit=delivery.SEND_TIME_LIMIT,
+)
 def send_message_task(self, message_id: int):
     try:
         delivery.deliver(message_id)
