@@ -89,24 +89,26 @@ def placeholder_for(patron: Patron) -> Patron:
     existing = Patron.objects.filter(patron_number=number).first()
     if existing is not None:
         return existing
-    user_model = get_user_model()
-    user, _created = user_model.objects.get_or_create(
+    user, created = get_user_model().objects.get_or_create(
         username=f"anonymised-{digest}", defaults={"is_active": False, "email": ""}
     )
-    if _created:
+    if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
     with translation.override(settings.LANGUAGE_CODE):
         name = str(ANONYMISED_PATRON)
-    return Patron.objects.create(
-        user=user,
+    placeholder, _created = Patron.objects.get_or_create(
         patron_number=number,
-        full_name=name,
-        category=patron.category,
-        department=patron.department,
-        home_branch_id=patron.home_branch_id,
-        preferred_language=settings.LANGUAGE_CODE,
+        defaults={
+            "user": user,
+            "full_name": name,
+            "category": patron.category,
+            "department": patron.department,
+            "home_branch_id": patron.home_branch_id,
+            "preferred_language": settings.LANGUAGE_CODE,
+        },
     )
+    return placeholder
 
 
 def _own(rows: list[Request], field: str) -> Q | None:
@@ -124,7 +126,8 @@ def anonymise_requests(rows: list[Request], now: datetime.datetime | None = None
             .filter(pk__in=[r.pk for r in rows], anonymised_at__isnull=True)
             .values_list("pk", flat=True)
         )
-        rows = [r for r in rows if r.pk in set(ids)]
+        locked = set(ids)
+        rows = [r for r in rows if r.pk in locked]
         if not rows:
             return 0
         groups: dict[int, list[int]] = {}
