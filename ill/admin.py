@@ -1,15 +1,22 @@
+from functools import partial
+
 from django import forms
-from django.contrib import admin, messages
+from django.conf import settings
+from django.contrib import admin
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.db import transaction
 from django.db.models import Q
-from django.shortcuts import redirect, render
-from django.urls import path
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from core.admin_tools import BigTableAdmin, InputFilter
-from ill import identifiers, lifecycle
-from ill.holdings import import_holdings
+from ill import holdings, identifiers, lifecycle, tasks
 from ill.models import (
     ExtensionRequest,
+    HoldingsImport,
     LenderCandidate,
     LendingInstitution,
     LocalHolding,
@@ -42,11 +49,48 @@ class LocalHoldingIdentifierInline(admin.TabularInline):
     extra = 0
 
 
+def import_limit_bytes() -> int:
+    return int(settings.HOLDINGS_IMPORT_MAX_MB * 1024 * 1024)
+
+
+def too_large_message():
+    return _("The file is larger than %(limit)s MB, the most an import accepts (HOLDINGS_IMPORT_MAX_MB).") % {
+        "limit": settings.HOLDINGS_IMPORT_MAX_MB
+    }
+
+
+class SizeLimitedUpload(FileUploadHandler):
+    """Stops storing an upload once it passes HOLDINGS_IMPORT_MAX_MB: the rest of the request is
+    read and dropped, nothing of it written to disk, and the view answers with a form error."""
+
+    def __init__(self, request=None, limit: int = 0):
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+        self.exceeded = False
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.exceeded = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
 class HoldingsImportForm(forms.Form):
     file = forms.FileField(
         label=_("Catalogue export"), help_text=_("CSV (UTF-8 or Shift_JIS) or MARC (ISO 2709 or MARCXML).")
     )
-    format = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV"), ("marc", "MARC")])
+    format = forms.ChoiceField(label=_("Format"), choices=HoldingsImport.Format.choices)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > import_limit_bytes():
+            raise forms.ValidationError(too_large_message())
+        return upload
 
 
 @admin.register(LocalHolding)
@@ -58,33 +102,83 @@ class LocalHoldingAdmin(admin.ModelAdmin):
     change_list_template = "admin/ill/localholding/change_list.html"
 
     def get_urls(self):
+        site = self.admin_site
         return [
-            path("import/", self.admin_site.admin_view(self.import_view), name="ill_localholding_import"),
+            # csrf_exempt here, csrf_protect inside: the upload's size limit must be in place before
+            # anything reads the request body (Django's pattern for per-view upload handlers).
+            path("import/", site.admin_view(csrf_exempt(self.import_view)), name="ill_localholding_import"),
+            path("import/<int:job_id>/", site.admin_view(self.job_view), name="ill_localholding_import_job"),
+            path(
+                "import/<int:job_id>/status.json",
+                site.admin_view(self.job_status_view),
+                name="ill_localholding_import_status",
+            ),
         ] + super().get_urls()
 
     def import_view(self, request):
-        """Upload a CSV or MARC export; good lines are imported, bad ones listed with their line."""
+        limiter = SizeLimitedUpload(request, import_limit_bytes())
+        if request.method == "POST":
+            request.upload_handlers.insert(0, limiter)
+        return csrf_protect(partial(self._import_form, limiter=limiter))(request)
+
+    def _import_form(self, request, limiter: SizeLimitedUpload):
+        """Upload a CSV or MARC export: it is stored as a job and imported by a Celery task (at once,
+        in this process, without a broker); the job's page shows the progress and the report."""
         if not self.has_add_permission(request):
             return redirect("admin:ill_localholding_changelist")
-        form = HoldingsImportForm(request.POST or None, request.FILES or None)
-        report = None
-        if request.method == "POST" and form.is_valid():
-            report = import_holdings(form.cleaned_data["file"].read(), form.cleaned_data["format"])
-            level = messages.SUCCESS if not report.errors else messages.WARNING
-            self.message_user(
-                request,
-                _("%(created)d created, %(updated)d updated, %(errors)d problem(s).")
-                % {"created": report.created, "updated": report.updated, "errors": len(report.errors)},
-                level,
-            )
+        posted = request.method == "POST"
+        form = HoldingsImportForm(request.POST, request.FILES) if posted else HoldingsImportForm()
+        if posted:
+            if limiter.exceeded:
+                form.is_valid()
+                form.errors.pop("file", None)
+                form.add_error("file", too_large_message())
+            elif form.is_valid():
+                upload = form.cleaned_data["file"]
+                with transaction.atomic():
+                    job = holdings.create_job(
+                        upload.read(), form.cleaned_data["format"], file_name=upload.name or "", user=request.user
+                    )
+                    transaction.on_commit(partial(tasks.import_holdings_task.delay, job.pk))
+                self.message_user(request, _("The file was received; the import runs in the background."))
+                return redirect("admin:ill_localholding_import_job", job_id=job.pk)
+        holdings.mark_stale_jobs()
         context = {
             **self.admin_site.each_context(request),
             "form": form,
-            "report": report,
+            "jobs": HoldingsImport.objects.defer("data", "errors").select_related("started_by")[:10],
+            "limit_mb": settings.HOLDINGS_IMPORT_MAX_MB,
             "opts": self.model._meta,
             "title": _("Import holdings"),
         }
         return render(request, "admin/ill/localholding/import.html", context, status=400 if form.errors else 200)
+
+    def _job(self, request, job_id: int) -> HoldingsImport:
+        holdings.mark_stale_jobs()
+        return get_object_or_404(HoldingsImport.objects.defer("data").select_related("started_by"), pk=job_id)
+
+    def job_view(self, request, job_id: int):
+        """One import: a progress bar polled by static/js/holdings-import.js, then the report."""
+        if not self.has_add_permission(request):
+            return redirect("admin:ill_localholding_changelist")
+        job = self._job(request, job_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "job": job,
+            "status": holdings.status(job),
+            "record_word": _("Line") if job.fmt == HoldingsImport.Format.CSV else _("Record"),
+            "opts": self.model._meta,
+            "title": _("Holdings import: %(file)s") % {"file": job.file_name or job.pk},
+        }
+        return render(request, "admin/ill/localholding/import_job.html", context)
+
+    def job_status_view(self, request, job_id: int):
+        if not self.has_add_permission(request):
+            return JsonResponse({"error": "forbidden"}, status=403)
+        job = self._job(request, job_id)
+        data = holdings.status(job)
+        data["page"] = reverse("admin:ill_localholding_import_job", args=[job.pk])
+        return JsonResponse(data)
 
 
 class LenderCandidateInline(admin.TabularInline):
