@@ -1,9 +1,26 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.admin_tools import BigTableAdmin
 from patrons import services
 from patrons.models import Branch, Laboratory, OpeningHours, Patron, PatronEvent, StaffMember
+
+
+def _unlock(modeladmin, request, users):
+    """Lift the sign-in lockout of each user (patrons.services.unlock_sign_in, which notes it in a
+    patron's history)."""
+    unlocked = sum(1 for user in users if services.unlock_sign_in(user, actor=request.user))
+    modeladmin.message_user(
+        request,
+        ngettext("Sign-in unlocked for %(count)d user.", "Sign-in unlocked for %(count)d users.", unlocked)
+        % {"count": unlocked}
+        if unlocked
+        else _("None of them was locked."),
+        messages.SUCCESS if unlocked else messages.INFO,
+    )
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -82,6 +99,11 @@ class PatronAdmin(BigTableAdmin):
     # A block is set and lifted through patrons.services (the desk page), which logs it.
     readonly_fields = ["blocked", "block_reason"]
     inlines = [PatronEventInline]
+    actions = ["unlock_sign_in"]
+
+    @admin.action(description=_("Unlock sign-in (after too many wrong passwords)"), permissions=["change"])
+    def unlock_sign_in(self, request, queryset):
+        _unlock(self, request, [patron.user for patron in queryset.select_related("user")])
 
     def search_fields_for(self, request, term):
         fields = super().search_fields_for(request, term)
@@ -106,7 +128,7 @@ class PatronEventActionFilter(admin.SimpleListFilter):
     parameter_name = "action"
 
     def lookups(self, request, model_admin):
-        return [(action, action) for action in ("blocked", "unblocked", "admin_change")]
+        return [(action, action) for action in ("blocked", "unblocked", "admin_change", "sign_in_unlocked")]
 
     def queryset(self, request, queryset):
         return queryset.filter(action=self.value()) if self.value() else queryset
@@ -141,3 +163,18 @@ class StaffMemberAdmin(admin.ModelAdmin):
     list_select_related = ["user", "branch"]
     search_fields = ["user__username", "user__email"]
     autocomplete_fields = ["user"]
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class LoginAdmin(UserAdmin):
+    """Django's user admin, with the sign-in unlock for staff logins (who have no patron record)."""
+
+    actions = ["unlock_sign_in"]
+
+    @admin.action(description=_("Unlock sign-in (after too many wrong passwords)"), permissions=["change"])
+    def unlock_sign_in(self, request, queryset):
+        _unlock(self, request, list(queryset))

@@ -1,10 +1,12 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 from patrons.permcache import forget_permissions
 from patrons.roles import ensure_roles
+from patrons.sessions import stamp_sign_in
 
 
 def _create_roles(sender, **kwargs):
@@ -18,6 +20,7 @@ class PatronsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_create_roles, dispatch_uid="patrons_create_roles")
+        user_logged_in.connect(stamp_sign_in, dispatch_uid="patrons_session_clocks")
         # Any change to who holds which permission makes the cached permission sets stale.
         user = self.apps.get_model(settings.AUTH_USER_MODEL)
         auth = self.apps.get_app_config("auth")

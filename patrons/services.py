@@ -1,10 +1,12 @@
 """Changes to patrons that staff make at the desk; each one is written to the patron's history."""
 
+from axes.utils import reset as reset_sign_in_attempts
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
 from patrons.models import Patron, PatronEvent
+from patrons.signin import sign_in_lock
 
 BLOCK_NEEDS_REASON = _("Give the reason for the block; the patron sees it.")
 
@@ -35,3 +37,28 @@ def unblock(patron: Patron, *, actor=None) -> Patron:
     patron.save(update_fields=["blocked", "block_reason", "updated_at"])
     log(patron, action="unblocked", actor=actor, data={"previous_reason": previous})
     return patron
+
+
+@transaction.atomic
+def unlock_sign_in(user, *, actor=None) -> int:
+    """Lift a sign-in lockout: forget the user's failed sign-ins on every address (django-axes'
+    reset), and note it in the patron's history when the user is a patron. Returns how many
+    attempt records were removed (0: there was nothing to lift, and nothing is written)."""
+    username = user.get_username()
+    if not username:
+        return 0  # axes' reset with no username would forget every user's attempts
+    lock = sign_in_lock(username)
+    removed = reset_sign_in_attempts(username=username)
+    patron = Patron.objects.filter(user=user).first()
+    if removed and patron is not None:
+        log(
+            patron,
+            action="sign_in_unlocked",
+            actor=actor,
+            data={
+                "attempt_records": removed,
+                "locked_since": lock.since.isoformat() if lock else None,
+                "was_locked": lock is not None,
+            },
+        )
+    return removed

@@ -19,6 +19,7 @@ from ill.models import Request
 from patrons import services as patron_services
 from patrons.models import Patron
 from patrons.permissions import desk_required
+from patrons.signin import sign_in_lock
 
 # --- patrons -------------------------------------------------------------------------------
 
@@ -64,6 +65,7 @@ def _patron_context(patron, **extra):
         "history": history[:100],
         "codes": [(code, positions[code.pk]) for code in codes],
         "block_form": BlockForm(),
+        "sign_in_lock": sign_in_lock(patron.user.get_username()),
         **extra,
     }
 
@@ -83,6 +85,19 @@ def patron_block(request, number):
         messages.success(request, _("The patron is blocked."))
         return redirect("desk:patron", number=number)
     return render(request, "ill/desk/patron.html", _patron_context(patron, block_form=form), status=400)
+
+
+@desk_required
+def patron_unlock_sign_in(request, number):
+    """Lift the patron's sign-in lockout (too many wrong passwords), on every device."""
+    patron = _patron_or_404(number)
+    if request.method != "POST":
+        return redirect("desk:patron", number=number)
+    if patron_services.unlock_sign_in(patron.user, actor=request.user):
+        messages.success(request, _("Sign-in is unlocked: the patron can log in again now."))
+    else:
+        messages.info(request, _("Sign-in was not locked."))
+    return redirect("desk:patron", number=number)
 
 
 @desk_required
