@@ -223,7 +223,7 @@ def _csv_problem(exc: csv.Error) -> str:
     return str(_("the line cannot be read as CSV (%(error)s)") % {"error": text})
 
 
-def read_csv(data: bytes, problems: Problems) -> Iterator[HoldingRecord]:
+def read_csv(data: bytes, problems: Problems) -> Iterator[HoldingRecord | int]:
     text = decode(data)
     if text.lstrip()[:1] == "<":
         raise FileProblem(1, _("this is an XML file, not CSV: choose the MARC format for a MARCXML export"))
@@ -287,11 +287,11 @@ def read_csv(data: bytes, problems: Problems) -> Iterator[HoldingRecord]:
             )
         except RecordError as exc:
             problems.add(line, exc)
+            yield line
             continue
         for problem in problems_here:
             problems.add(line, problem)
-        if not problems_here:
-            yield record
+        yield line if problems_here else record
     if not seen_any:
         raise FileProblem(0, _("the file has a header but no lines of holdings"))
 
@@ -360,7 +360,7 @@ def _marc_record(number: int, record: pymarc.Record, problems: Problems, xml_lin
     return None if problems_here else holding
 
 
-def read_iso2709(data: bytes, problems: Problems) -> Iterator[HoldingRecord]:
+def read_iso2709(data: bytes, problems: Problems) -> Iterator[HoldingRecord | int]:
     """Binary MARC: each record starts with its 5-digit length and ends with the record terminator."""
     pos, number, size = 0, 0, len(data)
     while True:
@@ -401,10 +401,10 @@ def read_iso2709(data: bytes, problems: Problems) -> Iterator[HoldingRecord]:
             record = pymarc.Record(chunk, to_unicode=True, force_utf8=True, utf8_handling="replace")
         except Exception as exc:  # a third-party parser on untrusted bytes: any failure is this record's
             problems.add(number, _("the record cannot be read (%(error)s)") % {"error": str(exc)[:200] or type(exc)})
+            yield number
             continue
         holding = _marc_record(number, record, problems)
-        if holding is not None:
-            yield holding
+        yield number if holding is None else holding
     if number == 0:
         raise FileProblem(0, _("no MARC records found — is this an ISO 2709 or MARCXML export?"))
 
@@ -447,7 +447,7 @@ class _MarcXmlHandler(XmlHandler):
         return self._record is not None
 
 
-def read_marcxml(data: bytes, problems: Problems) -> Iterator[HoldingRecord]:
+def read_marcxml(data: bytes, problems: Problems) -> Iterator[HoldingRecord | int]:
     handler = _MarcXmlHandler()
     parser = defusedxml.sax.make_parser()  # forbids entity declarations and external references
     parser.setContentHandler(handler)
@@ -457,11 +457,10 @@ def read_marcxml(data: bytes, problems: Problems) -> Iterator[HoldingRecord]:
     def where() -> int:
         return handler.count + 1 if handler.in_record else 0
 
-    def drained() -> Iterator[HoldingRecord]:
+    def drained() -> Iterator[HoldingRecord | int]:
         for number, line, record in handler.ready:
             holding = _marc_record(number, record, problems, xml_line=line)
-            if holding is not None:
-                yield holding
+            yield number if holding is None else holding
         handler.ready.clear()
 
     try:
@@ -496,12 +495,14 @@ def is_xml(data: bytes) -> bool:
     return data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"<"
 
 
-def read_marc(data: bytes, problems: Problems) -> Iterator[HoldingRecord]:
+def read_marc(data: bytes, problems: Problems) -> Iterator[HoldingRecord | int]:
     """ISO 2709 (binary MARC) or MARCXML."""
     return read_marcxml(data, problems) if is_xml(data) else read_iso2709(data, problems)
 
 
-def read(data: bytes, fmt: str, problems: Problems) -> Iterator[HoldingRecord]:
+def read(data: bytes, fmt: str, problems: Problems) -> Iterator[HoldingRecord | int]:
+    """The file's good records; for a bad one (listed in `problems`) its line or record number, so
+    that the progress moves on a file full of bad lines too."""
     if not data.strip():
         raise FileProblem(0, _("the file is empty"))
     return read_csv(data, problems) if fmt == HoldingsImport.Format.CSV else read_marc(data, problems)
@@ -564,9 +565,11 @@ def stage(
 
     try:
         for record in read(data, job.fmt, problems):
-            read_so_far, processed = record.line, processed + 1
+            read_so_far, processed = getattr(record, "line", record), processed + 1
             if processed % CHUNK == 0:
                 flush()
+            if isinstance(record, int):
+                continue  # a bad line, already listed
             branch_id = None
             if record.branch_code:
                 branch_id = branches.get(record.branch_code.casefold())

@@ -14,12 +14,14 @@ import time_machine
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.uploadhandler import StopUpload
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
 from ill import holdings, tasks
 from ill.admin import SizeLimitedUpload
 from ill.models import HoldingsImport, HoldingsImportRow, LocalHolding, LocalHoldingIdentifier
 from tests.ill.test_holdings import CSV, GOOD_CSV, ISO, MALFORMED_XML
+from tests.workers import running_worker, wait_until
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -114,6 +116,23 @@ def test_a_file_over_the_limit_is_a_form_error_not_a_500(admin_en, settings):
     assert upload(admin_en, big_csv(10)).status_code == 302  # under the limit
 
 
+def test_a_file_over_djangos_memory_limits_but_under_ours_is_accepted(admin_en, settings):
+    """DATA_UPLOAD_MAX_MEMORY_SIZE and FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) do not refuse a file."""
+    data = big_csv(60_000)
+    assert len(data) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE and len(data) > settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    assert upload(admin_en, data).status_code == 302
+    assert HoldingsImport.objects.get().file_size == len(data)
+
+
+def test_the_upload_still_needs_its_csrf_token(admin_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    file = io.BytesIO(GOOD_CSV.encode())
+    file.name = "h.csv"
+    assert client.post(IMPORT, {"file": file, "format": "csv"}).status_code == 403
+    assert not HoldingsImport.objects.exists()
+
+
 def test_the_limit_stops_storing_the_upload():
     handler = SizeLimitedUpload(None, limit=10)
     assert handler.receive_data_chunk(b"12345", 0) == b"12345"
@@ -161,6 +180,14 @@ def test_the_status_and_job_pages_are_for_the_admin_only(client, staff_user):
     assert client.get(f"{IMPORT}{job.pk}/").status_code == 302
     assert client.post(IMPORT, {"format": "csv"}).status_code == 302
     assert HoldingsImport.objects.count() == 1
+
+
+def test_the_progress_moves_on_a_file_of_bad_lines_too(monkeypatch):
+    monkeypatch.setattr(holdings, "CHUNK", 10)
+    seen = []
+    data = "record_id,title,status\n" + "".join(f"B{n},Title,odd\n" for n in range(35))
+    job = holdings.import_holdings(data.encode(), "csv", on_progress=seen.append)
+    assert seen == [11, 21, 31] and job.state == "failed" and job.error_count == 35
 
 
 def test_the_task_runs_the_job():
@@ -271,8 +298,6 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_in_another_process_imports_and_a_killed_one_changes_nothing(tmp_path, admin_en):
-    from tests.workers import running_worker, wait_until
-
     LocalHolding.objects.create(source_id="B000001", title="Old")
     with running_worker(tmp_path, concurrency=1, queues="celery") as worker:
         response = upload(admin_en, GOOD_CSV.encode())
