@@ -140,7 +140,7 @@ class LocalHoldingAdmin(admin.ModelAdmin):
                         upload.read(), form.cleaned_data["format"], file_name=upload.name or "", user=request.user
                     )
                     transaction.on_commit(partial(tasks.import_holdings_task.delay, job.pk))
-                self.message_user(request, _("The file was received; the import runs in the background."))
+                self.message_user(request, _("The file was received: this page shows its import."))
                 return redirect("admin:ill_localholding_import_job", job_id=job.pk)
         holdings.mark_stale_jobs()
         context = {

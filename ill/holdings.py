@@ -187,7 +187,7 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
-def decode(data: bytes) -> str:
+def encoding_of(data: bytes) -> str:
     """UTF-8 (with or without BOM), else Shift_JIS (CP932) as Japanese systems often export."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise FileProblem(1, _("the file is UTF-16 text: save it as UTF-8 (or Shift_JIS) CSV"))
@@ -197,10 +197,12 @@ def decode(data: bytes) -> str:
             _line_of(data, nul), _("the file contains a NUL byte on this line: is it a binary or UTF-16 file?")
         )
     try:
-        return data.decode("utf-8-sig")
+        data.decode("utf-8-sig")  # checked whole here, then read as a stream
+        return "utf-8-sig"
     except UnicodeDecodeError as not_utf8:
         try:
-            return data.decode("cp932")
+            data.decode("cp932")
+            return "cp932"
         except UnicodeDecodeError as not_sjis:
             utf8_line, sjis_line = _line_of(data, not_utf8.start), _line_of(data, not_sjis.start)
             raise FileProblem(
@@ -224,10 +226,10 @@ def _csv_problem(exc: csv.Error) -> str:
 
 
 def read_csv(data: bytes, problems: Problems) -> Iterator[HoldingRecord | int]:
-    text = decode(data)
-    if text.lstrip()[:1] == "<":
+    encoding = encoding_of(data)
+    if is_xml(data):
         raise FileProblem(1, _("this is an XML file, not CSV: choose the MARC format for a MARCXML export"))
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=""))
     try:
         fieldnames = reader.fieldnames or []
     except csv.Error as exc:
@@ -492,7 +494,7 @@ def read_marcxml(data: bytes, problems: Problems) -> Iterator[HoldingRecord | in
 
 
 def is_xml(data: bytes) -> bool:
-    return data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"<"
+    return data[:4096].removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"<"
 
 
 def read_marc(data: bytes, problems: Problems) -> Iterator[HoldingRecord | int]:
@@ -503,7 +505,7 @@ def read_marc(data: bytes, problems: Problems) -> Iterator[HoldingRecord | int]:
 def read(data: bytes, fmt: str, problems: Problems) -> Iterator[HoldingRecord | int]:
     """The file's good records; for a bad one (listed in `problems`) its line or record number, so
     that the progress moves on a file full of bad lines too."""
-    if not data.strip():
+    if not data or data.isspace():
         raise FileProblem(0, _("the file is empty"))
     return read_csv(data, problems) if fmt == HoldingsImport.Format.CSV else read_marc(data, problems)
 
@@ -687,7 +689,7 @@ def run_job(
         return HoldingsImport.objects.defer("data").get(pk=job_id)
     job = HoldingsImport.objects.get(pk=job_id)
     if data is None:
-        data = bytes(job.data)
+        data, job.data = bytes(job.data), b""
     problems = Problems()
     try:
         staged = stage(job, data, problems, on_progress)
