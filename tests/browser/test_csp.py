@@ -88,6 +88,28 @@ def test_the_patrons_pages_run_under_the_policy(watched, live_server, undergradu
         ],
     )
     assert found == {}
+    # A form sent back with its errors, the confirmation page, an OpenURL link's pre-filled form.
+    page.goto(f"{live_server.url}/my/requests/new/loan/")
+    page.fill("input[name=pub_year]", "12")
+    with page.expect_navigation():
+        page.get_by_test_id("to-confirm").click()
+    expect(page.locator(".invalid-feedback").first).to_be_visible()
+    if issues := problems(page):
+        found["form with errors"] = issues
+    page.fill("input[name=title]", "パターン認識と機械学習")
+    page.fill("input[name=pub_year]", "2012")
+    page.fill("input[name=isbn]", "9784621061220")
+    with page.expect_navigation():
+        page.get_by_test_id("to-confirm").click()
+    expect(page.get_by_test_id("submit-request")).to_be_visible()
+    if issues := problems(page):
+        found["confirmation"] = issues
+    page.goto(f"{live_server.url}/openurl?genre=article&atitle=DNA&title=Nature&issn=0028-0836&spage=737")
+    expect(page.locator("input[name=article_title]")).to_have_value("DNA")
+    if issues := problems(page):
+        found["openurl"] = issues
+    assert found == {}
+
     page.goto(f"{live_server.url}/my/")
     meter = page.get_by_test_id("loan-meter")
     expect(meter).to_have_attribute("value", "1")
