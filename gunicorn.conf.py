@@ -28,14 +28,56 @@ other load (runs differ by ±30 %, so only large differences count):
   below the pages'. Each thread holds its own database connection: workers × threads in all.
 
 nginx in front (README) buffers slow clients, which is what sync workers would otherwise need.
+
+Long links (issue 12): the request line is limited to 8,190 bytes, gunicorn's largest finite
+limit (`limit_request_line`; 0 would mean no limit at all, and a client could then make a worker
+thread buffer a request line of any size: a memory DoS when nothing in front caps it). OpenURL links
+are usually well under 2 KB; one that carries a long author list or abstract can pass 8 KB. Such a
+link does not get gunicorn's bare "414 URI Too Long" but `templates/414.html`, which says what to
+do and, for an OpenURL link, posts the citation again as a form (`static/js/openurl-repost.js`):
+`/openurl` accepts POST, the standard HTTP transport of OpenURL 1.0 KEV by value, which has no
+length limit short of `DATA_UPLOAD_MAX_MEMORY_SIZE`.
 """
 
 import multiprocessing
 import os
+from pathlib import Path
+
+from gunicorn import util
+from gunicorn.http.errors import LimitRequestLine
+from gunicorn.workers.gthread import ThreadWorker
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
-worker_class = "gthread"
+limit_request_line = int(os.environ.get("GUNICORN_LIMIT_REQUEST_LINE", 8190))
+PAGE_414 = (Path(__file__).resolve().parent / "templates" / "414.html").read_bytes()
+
+
+class Worker(ThreadWorker):
+    """gthread, answering a request line over `limit_request_line` with templates/414.html."""
+
+    def handle_error(self, req, client, addr, exc):
+        if not isinstance(exc, LimitRequestLine):
+            return super().handle_error(req, client, addr, exc)
+        self.log.warning("Request line too long from ip=%s: %s", (addr or ("",))[0], exc)
+        head = (
+            "HTTP/1.1 414 URI Too Long\r\n"
+            "Connection: close\r\n"
+            "Content-Type: text/html; charset=utf-8\r\n"
+            f"Content-Length: {len(PAGE_414)}\r\n"
+            "Cache-Control: no-store\r\n"
+            "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\n"
+            "X-Content-Type-Options: nosniff\r\n"
+            "\r\n"
+        )
+        try:
+            util.write_nonblock(client, head.encode("latin-1") + PAGE_414)
+        except Exception:  # the client went away: nothing to tell it
+            self.log.debug("Failed to send the 414 page.")
+        return None
+
+
+worker_class = Worker
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20

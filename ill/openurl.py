@@ -28,7 +28,7 @@ from ill.identifiers import (
     normalize_ncid,
 )
 
-__all__ = ["MAX_PARAMS", "MAX_VALUE_LENGTH", "OpenURLResult", "parse_openurl"]
+__all__ = ["MAX_PARAMS", "MAX_VALUE_LENGTH", "OpenURLResult", "keep", "parse_openurl"]
 
 Kind = Literal["loan", "copy"]
 Message = str | Promise
@@ -194,6 +194,21 @@ def parse_openurl(
     reader = _Reader()
     reader.read(params)
     return reader.result(today or date.today())
+
+
+def keep(params: Any) -> list[list[str]]:
+    """The parameters `parse_openurl` would read, small enough to keep (in the session while the
+    patron logs in, or in a page that posts them again): known keys only, at most MAX_PARAMS of
+    them, each value cleaned and cut one character past MAX_VALUE_LENGTH (so that the shortening
+    is still reported). Any input: it never raises."""
+    kept: list[list[str]] = []
+    for count, (raw_key, raw_value) in enumerate(_iter_pairs(params)):
+        if count >= MAX_PARAMS:
+            break
+        key = _clean(_text(raw_key))[:100]
+        if key and _Reader.canonical(key.lower()) is not None:
+            kept.append([key, _clean(_text(raw_value))[: MAX_VALUE_LENGTH + 1]])
+    return kept
 
 
 def _text(value: Any) -> str:

@@ -2,16 +2,20 @@
 request with its history, cancel, extension, accepting a charge, the profile."""
 
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import TooManyFieldsSent
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core import keyset
@@ -227,11 +231,48 @@ def new_request(request, kind):
     )
 
 
-@login_required
+OPENURL_SAVED = "ill:openurl"  # session key: a posted citation, kept while the patron logs in
+OPENURL_RELAY = "_relay"  # marks a post from this site's own pages (the relay page, the 414 page)
+
+
+def _openurl_pairs(request) -> tuple[list[tuple[str, str]], bool]:
+    """The link's parameters (query or form) and whether this site's own page posted them. More
+    parameters than Django parses (DATA_UPLOAD_MAX_NUMBER_FIELDS) are read from the raw query: the
+    OpenURL reader uses the first few hundred anyway."""
+    try:
+        data = request.POST if request.method == "POST" else request.GET
+        pairs = [(key, value) for key, values in data.lists() for value in values]
+    except TooManyFieldsSent:
+        raw = request.body if request.method == "POST" else request.META.get("QUERY_STRING", "")
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=None)[: openurl.MAX_PARAMS + 1]
+    relayed = any(key == OPENURL_RELAY and value for key, value in pairs)
+    return [(key, value) for key, value in pairs if key != OPENURL_RELAY], relayed
+
+
+@csrf_exempt  # it only fills in a form (nothing is saved), and link resolvers post from other sites
 def openurl_link(request):
-    """A link from a link resolver, Google Scholar or a publisher: the right form, prefilled."""
+    """A link from a link resolver, Google Scholar or a publisher: the right form, prefilled.
+
+    The citation comes as a query (a link) or as a POST form (OpenURL's form transport, for links
+    too long for a URL; templates/414.html posts one again). A post from another site comes without
+    the session cookie (SameSite=Lax): it is posted again from this site first, so that a patron
+    who is logged in stays logged in; one who is not finds the citation again after logging in."""
+    if request.method == "POST":
+        pairs, relayed = _openurl_pairs(request)
+        if not request.user.is_authenticated:
+            if not relayed:
+                return render(request, "ill/patron/openurl_relay.html", {"pairs": openurl.keep(pairs)})
+            request.session[OPENURL_SAVED] = openurl.keep(pairs)
+            return redirect_to_login(f"{reverse('openurl')}?saved=1")
+    elif not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    else:
+        pairs, _relayed = _openurl_pairs(request)
+        if pairs == [("saved", "1")] and OPENURL_SAVED in request.session:
+            pairs = request.session.pop(OPENURL_SAVED)
     patron = _patron_or_404(request)
-    result = openurl.parse_openurl([(key, value) for key, values in request.GET.lists() for value in values])
+    result = openurl.parse_openurl(pairs)
     kind = result.kind if result.kind in FORMS else Request.Kind.COPY
     initial = dict(result.fields)
     if kind == Request.Kind.COPY and not initial.get("title") and initial.get("journal_title"):
