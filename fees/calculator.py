@@ -76,9 +76,11 @@ __all__ = [
     "FaxNotAvailable",
     "FeeSchedule",
     "Line",
+    "MAX_TOTAL",
     "NeedsQuote",
     "PagePrice",
     "Share",
+    "TooExpensive",
     "estimate_copy_range",
     "estimate_loan_range",
     "price_copies",
@@ -116,6 +118,20 @@ _CODE_ORDER = {code: i for i, code in enumerate(CODES)}
 
 class FaxNotAvailable(ValueError):
     """The lender does not deliver by fax (its fax fee mode is "none")."""
+
+
+#: The most a shipment may come to (issue 12): ``core.bounds.MAX_YEN``, the bound of every stored
+#: amount (a test keeps the two equal; this module stays free of Django). Typed pages and prices
+#: are bounded too, but their products are not: 10,000 pages at ¥10,000 would not fit a charge.
+MAX_TOTAL = 10_000_000
+
+
+class TooExpensive(ValueError):
+    """The computed total is above ``MAX_TOTAL``: a typing error in the pages or the fee schedule."""
+
+    def __init__(self, total: int):
+        self.total = total
+        super().__init__(f"the computed total {total} is above {MAX_TOTAL}")
 
 
 class NeedsQuote(ValueError):
@@ -422,6 +438,8 @@ def _assemble(
         )
     lines = _lines(whole)
     a, b, c, tax = _section_sums(lines)
+    if a + b + c > MAX_TOTAL:
+        raise TooExpensive(a + b + c)
     return Breakdown(
         lines=lines,
         copy_fee=a,
@@ -498,7 +516,7 @@ def estimate_copy_range(
     for schedule in schedules:
         try:
             totals.append(price_copies(schedule, [item], delivery=delivery).total)
-        except FaxNotAvailable:
+        except (FaxNotAvailable, TooExpensive):
             continue
     if not totals:
         raise ValueError(f"no lender can price this request (delivery {delivery!r})")

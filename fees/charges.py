@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import ServiceError
 from core.statemachine import NEW
 from core.text import format_yen
-from fees import budgets, schedules, support
+from fees import budgets, calculator, schedules, support
 from fees.models import PUBLIC_EXPENSES, Charge, ChargeLine, ExpenseType, Payment, Shipment
 from fees.states import CHARGE
 
@@ -31,6 +31,10 @@ NO_CHARGE = _("There is no charge to pay for this request.")
 NOTHING_TO_ACCEPT = _("There is no charge waiting for your acceptance.")
 ADJUSTMENT_NEEDS_REASON = _("Give a reason when the charge differs from the computed amount.")
 NO_SCHEDULE_NEEDS_TOTAL = _("%(lender)s has no fee schedule: enter the charge for request %(number)s.")
+TOO_EXPENSIVE = _(
+    "The charge would come to %(total)s, above the most a shipment may cost (%(max)s). Check the pages "
+    "received and %(lender)s's fee schedule, or enter the charge the lender asks."
+)
 RETURN_POSTAGE_NOT_A_LOAN = _("Return postage is only for loans.")
 WRONG_STAMPS = _("The return postage is %(due)s in stamps, not %(amount)s.")
 
@@ -96,7 +100,19 @@ def preview_shipment(lender, items, delivery: str):
         return None
     requests = [item.request for item in items]
     pages = {item.request.pk: (item.pages, item.colour_pages) for item in items}
-    return schedules.price_items(lender, requests, pages, delivery)
+    try:
+        return schedules.price_items(lender, requests, pages, delivery)
+    except calculator.TooExpensive as exc:
+        raise _too_expensive(lender, exc.total) from exc
+
+
+def _too_expensive(lender, total: int) -> ServiceError:
+    return ServiceError(
+        TOO_EXPENSIVE,
+        code="charge_too_large",
+        field="adjusted_total",
+        params={"total": format_yen(total), "max": format_yen(calculator.MAX_TOTAL), "lender": lender.display_name},
+    )
 
 
 def record_shipment_charges(*, lender, items, delivery: str, actor, lender_invoice: str = "") -> dict:
@@ -106,7 +122,12 @@ def record_shipment_charges(*, lender, items, delivery: str, actor, lender_invoi
     `items` carry `request` (locked by the caller), `pages`, `colour_pages`, `adjusted_total` and
     `adjustment_reason`. Returns {request pk: Charge}. Call inside the arrival's transaction.
     """
-    breakdown = preview_shipment(lender, items, delivery)
+    try:
+        breakdown = preview_shipment(lender, items, delivery)
+    except ServiceError as exc:
+        if exc.code != "charge_too_large" or any(item.adjusted_total is None for item in items):
+            raise
+        breakdown = None  # staff entered what the lender asks for each: recorded as when there is no schedule
     if breakdown is None:
         for item in items:
             if item.adjusted_total is None:
@@ -147,11 +168,14 @@ def record_shipment_charges(*, lender, items, delivery: str, actor, lender_invoi
         )
         _move(charge, "record", _first_state(request, charge))
         built.append((charge, share))
+    shipment_total = sum(charge.total for charge, _share in built)
+    if shipment_total > calculator.MAX_TOTAL:  # staff's amounts, each bounded, may still add up past it
+        raise _too_expensive(lender, shipment_total)
     shipment = Shipment.objects.create(
         lender=lender,
         delivery_method=delivery,
         lender_invoice=lender_invoice,
-        total=sum(charge.total for charge, _share in built),
+        total=shipment_total,
         recorded_by=actor,
     )
     charges = {}

@@ -14,6 +14,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
+
 
 class ExpenseType(models.TextChoices):
     """Who pays for a request (DESIGN.md §2): a budget code, a research grant, or the patron."""
@@ -60,28 +62,50 @@ class FeeSchedule(models.Model):
     lender = models.OneToOneField(
         "ill.LendingInstitution", on_delete=models.CASCADE, related_name="fee_schedule", verbose_name=_("lender")
     )
-    mono_price = models.PositiveIntegerField(_("monochrome, per page"), default=0)
-    colour_price = models.PositiveIntegerField(_("colour, per page"), default=0)
-    handling_fee_per_item = models.PositiveIntegerField(_("handling fee per item"), default=0)
-    postage_per_shipment = models.PositiveIntegerField(_("postage per shipment"), default=0)
-    express_surcharge = models.PositiveIntegerField(_("express surcharge per shipment"), default=0)
+    mono_price = models.PositiveIntegerField(
+        _("monochrome, per page"), default=0, validators=[bounds.PAGE_PRICE.validator()]
+    )
+    colour_price = models.PositiveIntegerField(
+        _("colour, per page"), default=0, validators=[bounds.PAGE_PRICE.validator()]
+    )
+    handling_fee_per_item = models.PositiveIntegerField(
+        _("handling fee per item"), default=0, validators=[bounds.FEE.validator()]
+    )
+    postage_per_shipment = models.PositiveIntegerField(
+        _("postage per shipment"), default=0, validators=[bounds.FEE.validator()]
+    )
+    express_surcharge = models.PositiveIntegerField(
+        _("express surcharge per shipment"), default=0, validators=[bounds.FEE.validator()]
+    )
     fax_fee_mode = models.CharField(
         _("FAX / electronic fee"), max_length=10, choices=FaxFeeMode.choices, default=FaxFeeMode.NONE
     )
-    fax_fee_per_page = models.PositiveIntegerField(_("FAX fee per page"), default=0)
-    fax_fee_fixed = models.PositiveIntegerField(_("FAX fee per shipment"), default=0)
-    bank_transfer_fee = models.PositiveIntegerField(_("bank transfer fee per payment"), default=0)
+    fax_fee_per_page = models.PositiveIntegerField(
+        _("FAX fee per page"), default=0, validators=[bounds.PAGE_PRICE.validator()]
+    )
+    fax_fee_fixed = models.PositiveIntegerField(
+        _("FAX fee per shipment"), default=0, validators=[bounds.FEE.validator()]
+    )
+    bank_transfer_fee = models.PositiveIntegerField(
+        _("bank transfer fee per payment"), default=0, validators=[bounds.FEE.validator()]
+    )
     tax_rate_percent = models.PositiveSmallIntegerField(
         _("consumption tax rate (%)"), default=10, validators=[MaxValueValidator(100)]
     )
     tax_included = models.BooleanField(_("prices include tax"), default=True)
-    overseas_flat_fee_per_item = models.PositiveIntegerField(_("overseas flat fee per item"), default=0)
-    overseas_fax_surcharge = models.PositiveIntegerField(_("overseas FAX surcharge per item"), default=0)
+    overseas_flat_fee_per_item = models.PositiveIntegerField(
+        _("overseas flat fee per item"), default=0, validators=[bounds.FEE.validator()]
+    )
+    overseas_fax_surcharge = models.PositiveIntegerField(
+        _("overseas FAX surcharge per item"), default=0, validators=[bounds.FEE.validator()]
+    )
     loan_fee_mode = models.CharField(
         _("loan fee"), max_length=12, choices=LoanFeeMode.choices, default=LoanFeeMode.ROUND_TRIP
     )
-    loan_fee = models.PositiveIntegerField(_("loan fee per item"), default=0)
-    loan_express_surcharge = models.PositiveIntegerField(_("loan express surcharge per item"), default=0)
+    loan_fee = models.PositiveIntegerField(_("loan fee per item"), default=0, validators=[bounds.FEE.validator()])
+    loan_express_surcharge = models.PositiveIntegerField(
+        _("loan express surcharge per item"), default=0, validators=[bounds.FEE.validator()]
+    )
     notes = models.TextField(_("notes"), blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -96,6 +120,41 @@ class FeeSchedule(models.Model):
             models.CheckConstraint(
                 condition=Q(loan_fee_mode__in=["round_trip", "return_only", "free", "quote"]),
                 name="fee_schedule_loan_mode_valid",
+            ),
+            models.CheckConstraint(
+                condition=bounds.PAGE_PRICE.check("mono_price"), name="fee_schedule_mono_price_range"
+            ),
+            models.CheckConstraint(
+                condition=bounds.PAGE_PRICE.check("colour_price"), name="fee_schedule_colour_price_range"
+            ),
+            models.CheckConstraint(
+                condition=bounds.FEE.check("handling_fee_per_item"), name="fee_schedule_handling_fee_per_item_range"
+            ),
+            models.CheckConstraint(
+                condition=bounds.FEE.check("postage_per_shipment"), name="fee_schedule_postage_per_shipment_range"
+            ),
+            models.CheckConstraint(
+                condition=bounds.FEE.check("express_surcharge"), name="fee_schedule_express_surcharge_range"
+            ),
+            models.CheckConstraint(
+                condition=bounds.PAGE_PRICE.check("fax_fee_per_page"), name="fee_schedule_fax_fee_per_page_range"
+            ),
+            models.CheckConstraint(
+                condition=bounds.FEE.check("fax_fee_fixed"), name="fee_schedule_fax_fee_fixed_range"
+            ),
+            models.CheckConstraint(
+                condition=bounds.FEE.check("bank_transfer_fee"), name="fee_schedule_bank_transfer_fee_range"
+            ),
+            models.CheckConstraint(
+                condition=bounds.FEE.check("overseas_flat_fee_per_item"),
+                name="fee_schedule_overseas_flat_fee_per_item_range",
+            ),
+            models.CheckConstraint(
+                condition=bounds.FEE.check("overseas_fax_surcharge"), name="fee_schedule_overseas_fax_surcharge_range"
+            ),
+            models.CheckConstraint(condition=bounds.FEE.check("loan_fee"), name="fee_schedule_loan_fee_range"),
+            models.CheckConstraint(
+                condition=bounds.FEE.check("loan_express_surcharge"), name="fee_schedule_loan_express_surcharge_range"
             ),
         ]
 
@@ -121,13 +180,21 @@ class PaperSizePrice(models.Model):
     paper_size = models.CharField(
         _("paper size"), max_length=4, choices=[("A4", "A4"), ("A3", "A3"), ("B5", "B5"), ("B4", "B4")]
     )
-    mono_price = models.PositiveIntegerField(_("monochrome, per page"))
-    colour_price = models.PositiveIntegerField(_("colour, per page"))
+    mono_price = models.PositiveIntegerField(_("monochrome, per page"), validators=[bounds.PAGE_PRICE.validator()])
+    colour_price = models.PositiveIntegerField(_("colour, per page"), validators=[bounds.PAGE_PRICE.validator()])
 
     class Meta:
         verbose_name = _("price by paper size")
         verbose_name_plural = _("prices by paper size")
-        constraints = [models.UniqueConstraint(fields=["schedule", "paper_size"], name="paper_price_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "paper_size"], name="paper_price_unique"),
+            models.CheckConstraint(
+                condition=bounds.PAGE_PRICE.check("mono_price"), name="paper_price_mono_price_range"
+            ),
+            models.CheckConstraint(
+                condition=bounds.PAGE_PRICE.check("colour_price"), name="paper_price_colour_price_range"
+            ),
+        ]
 
     def __str__(self):
         return self.paper_size
@@ -144,7 +211,9 @@ class BudgetCode(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PUBLIC)
     fiscal_year = models.PositiveSmallIntegerField(
-        _("fiscal year"), help_text=_("April to March; 2026 means April 2026 – March 2027.")
+        _("fiscal year"),
+        help_text=_("April to March; 2026 means April 2026 – March 2027."),
+        validators=[bounds.FISCAL_YEAR.validator()],
     )
     responsible = models.ForeignKey(
         "patrons.Patron",
@@ -165,7 +234,11 @@ class BudgetCode(models.Model):
         "patrons.Patron", blank=True, related_name="budget_codes", verbose_name=_("members")
     )
     limit = models.PositiveIntegerField(
-        _("limit (yen)"), null=True, blank=True, help_text=_("Leave empty for no limit.")
+        _("limit (yen)"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for no limit."),
+        validators=[bounds.BUDGET.validator()],
     )
     usable_for_ill = models.BooleanField(
         _("usable for ILL"), default=True, help_text=_("Some grants may not pay for interlibrary loan.")
@@ -181,6 +254,10 @@ class BudgetCode(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["code", "fiscal_year"], name="budget_code_unique_per_year"),
             models.CheckConstraint(condition=Q(kind__in=["public", "grant"]), name="budget_code_kind_valid"),
+            models.CheckConstraint(
+                condition=bounds.FISCAL_YEAR.check("fiscal_year"), name="budget_code_fiscal_year_range"
+            ),
+            models.CheckConstraint(condition=bounds.BUDGET.check("limit"), name="budget_code_limit_range"),
         ]
 
     def __str__(self):
@@ -201,7 +278,7 @@ class BudgetLedgerEntry(models.Model):
     budget_code = models.ForeignKey(BudgetCode, on_delete=models.PROTECT, related_name="ledger")
     request = models.ForeignKey("ill.Request", on_delete=models.PROTECT, related_name="ledger_entries")
     entry_type = models.CharField(_("type"), max_length=12, choices=EntryType.choices)
-    amount = models.IntegerField(_("amount (yen)"))
+    amount = models.IntegerField(_("amount (yen)"), validators=[bounds.SIGNED_YEN.validator()])
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -226,6 +303,7 @@ class BudgetLedgerEntry(models.Model):
                 | Q(entry_type__in=["commitment", "charge"], amount__gte=0),
                 name="ledger_amount_sign",
             ),
+            models.CheckConstraint(condition=bounds.SIGNED_YEN.check("amount"), name="ledger_amount_range"),
         ]
 
     def __str__(self):
@@ -235,10 +313,16 @@ class BudgetLedgerEntry(models.Model):
 class SupportBudget(models.Model):
     """The library's support for students' ILL costs, one per fiscal year (DESIGN.md §6)."""
 
-    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"), unique=True)
-    total = models.PositiveIntegerField(_("total (yen)"))
+    fiscal_year = models.PositiveSmallIntegerField(
+        _("fiscal year"), unique=True, validators=[bounds.FISCAL_YEAR.validator()]
+    )
+    total = models.PositiveIntegerField(_("total (yen)"), validators=[bounds.BUDGET.validator()])
     per_student_cap = models.PositiveSmallIntegerField(
-        _("supported requests per student"), null=True, blank=True, help_text=_("Leave empty for no cap.")
+        _("supported requests per student"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for no cap."),
+        validators=[bounds.STUDENT_CAP.validator()],
     )
     is_open = models.BooleanField(_("open"), default=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
@@ -249,6 +333,15 @@ class SupportBudget(models.Model):
         verbose_name = _("student support budget")
         verbose_name_plural = _("student support budgets")
         ordering = ["-fiscal_year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=bounds.FISCAL_YEAR.check("fiscal_year"), name="support_budget_fiscal_year_range"
+            ),
+            models.CheckConstraint(condition=bounds.BUDGET.check("total"), name="support_budget_total_range"),
+            models.CheckConstraint(
+                condition=bounds.STUDENT_CAP.check("per_student_cap"), name="support_budget_per_student_cap_range"
+            ),
+        ]
 
     def __str__(self):
         return f"FY{self.fiscal_year}"
@@ -265,7 +358,7 @@ class Shipment(models.Model):
         default=Delivery.MAIL,
     )
     lender_invoice = models.CharField(_("lender's invoice number"), max_length=100, blank=True)
-    total = models.PositiveIntegerField(_("total (yen)"))
+    total = models.PositiveIntegerField(_("total (yen)"), validators=[bounds.YEN.validator()])
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
 
@@ -274,6 +367,9 @@ class Shipment(models.Model):
         verbose_name_plural = _("shipments")
         ordering = ["-received_at"]
         indexes = [models.Index(fields=["received_at", "id"], name="shipment_time")]  # the admin's list
+        constraints = [
+            models.CheckConstraint(condition=bounds.YEN.check("total"), name="shipment_total_range"),
+        ]
 
     def __str__(self):
         return f"{self.lender} {self.received_at:%Y-%m-%d}"
@@ -298,10 +394,12 @@ class Charge(models.Model):
     shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, null=True, blank=True, related_name="charges")
     payment_class = models.CharField(_("payment class"), max_length=10, choices=PaymentClass.choices)
     budget_code = models.ForeignKey(BudgetCode, on_delete=models.PROTECT, null=True, blank=True, related_name="charges")
-    copy_fee = models.PositiveIntegerField(_("copy fee (A)"), default=0)
-    postage = models.PositiveIntegerField(_("postage or communication fee (B)"), default=0)
-    other_fees = models.PositiveIntegerField(_("other fees (C)"), default=0)
-    tax = models.PositiveIntegerField(_("consumption tax"), default=0)
+    copy_fee = models.PositiveIntegerField(_("copy fee (A)"), default=0, validators=[bounds.YEN.validator()])
+    postage = models.PositiveIntegerField(
+        _("postage or communication fee (B)"), default=0, validators=[bounds.YEN.validator()]
+    )
+    other_fees = models.PositiveIntegerField(_("other fees (C)"), default=0, validators=[bounds.YEN.validator()])
+    tax = models.PositiveIntegerField(_("consumption tax"), default=0, validators=[bounds.YEN.validator()])
     return_postage = models.PositiveIntegerField(
         _("return postage (yen)"),
         default=0,
@@ -309,14 +407,16 @@ class Charge(models.Model):
             "For loans: the part of the total paid for the return — stamps brought by the patron "
             "(private expense) or the postal bar code (public expense)."
         ),
+        validators=[bounds.YEN.validator()],
     )
     adjustment = models.IntegerField(
         _("adjustment (yen)"),
         default=0,
         help_text=_("Staff's correction to the computed charge, so that A + B + C + adjustment = total."),
+        validators=[bounds.SIGNED_YEN.validator()],
     )
-    computed_total = models.PositiveIntegerField(_("computed total"))
-    total = models.PositiveIntegerField(_("total (yen)"))
+    computed_total = models.PositiveIntegerField(_("computed total"), validators=[bounds.YEN.validator()])
+    total = models.PositiveIntegerField(_("total (yen)"), validators=[bounds.YEN.validator()])
     adjustment_reason = models.CharField(_("reason for adjustment"), max_length=300, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices)
     accepted_at = models.DateTimeField(_("accepted by the patron"), null=True, blank=True)
@@ -342,6 +442,14 @@ class Charge(models.Model):
                 condition=Q(total=F("copy_fee") + F("postage") + F("other_fees") + F("adjustment")),
                 name="charge_parts_add_up",
             ),
+            models.CheckConstraint(condition=bounds.YEN.check("copy_fee"), name="charge_copy_fee_range"),
+            models.CheckConstraint(condition=bounds.YEN.check("postage"), name="charge_postage_range"),
+            models.CheckConstraint(condition=bounds.YEN.check("other_fees"), name="charge_other_fees_range"),
+            models.CheckConstraint(condition=bounds.YEN.check("tax"), name="charge_tax_range"),
+            models.CheckConstraint(condition=bounds.YEN.check("return_postage"), name="charge_return_postage_range"),
+            models.CheckConstraint(condition=bounds.YEN.check("computed_total"), name="charge_computed_total_range"),
+            models.CheckConstraint(condition=bounds.YEN.check("total"), name="charge_total_range"),
+            models.CheckConstraint(condition=bounds.SIGNED_YEN.check("adjustment"), name="charge_adjustment_range"),
         ]
         indexes = [
             # The charges report: a period's totals by class and state are an index-only scan of it.
@@ -364,18 +472,26 @@ class ChargeLine(models.Model):
     """One line of a charge: item, unit price, quantity, amount, section A/B/C."""
 
     charge = models.ForeignKey(Charge, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveSmallIntegerField()
+    position = models.PositiveSmallIntegerField(validators=[bounds.LINE_POSITION.validator()])
     code = models.CharField(_("item"), max_length=30)
     section = models.CharField(_("section"), max_length=1, choices=[("A", "A"), ("B", "B"), ("C", "C")])
-    unit_price = models.PositiveIntegerField(_("unit price"))
-    quantity = models.PositiveIntegerField(_("quantity"))
-    amount = models.PositiveIntegerField(_("amount"))
+    unit_price = models.PositiveIntegerField(_("unit price"), validators=[bounds.YEN.validator()])
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[bounds.CHARGE_QUANTITY.validator()])
+    amount = models.PositiveIntegerField(_("amount"), validators=[bounds.YEN.validator()])
 
     class Meta:
         verbose_name = _("charge line")
         verbose_name_plural = _("charge lines")
         ordering = ["charge", "position"]
-        constraints = [models.UniqueConstraint(fields=["charge", "position"], name="charge_line_position_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["charge", "position"], name="charge_line_position_unique"),
+            models.CheckConstraint(condition=bounds.LINE_POSITION.check("position"), name="charge_line_position_range"),
+            models.CheckConstraint(condition=bounds.YEN.check("unit_price"), name="charge_line_unit_price_range"),
+            models.CheckConstraint(
+                condition=bounds.CHARGE_QUANTITY.check("quantity"), name="charge_line_quantity_range"
+            ),
+            models.CheckConstraint(condition=bounds.YEN.check("amount"), name="charge_line_amount_range"),
+        ]
 
     def __str__(self):
         return f"{self.code} {self.amount}"
@@ -393,7 +509,7 @@ class Payment(models.Model):
     request = models.ForeignKey("ill.Request", on_delete=models.PROTECT, related_name="payments")
     charge = models.ForeignKey(Charge, on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
     method = models.CharField(_("method"), max_length=20, choices=Method.choices)
-    amount = models.PositiveIntegerField(_("amount (yen)"), default=0)
+    amount = models.PositiveIntegerField(_("amount (yen)"), default=0, validators=[bounds.YEN.validator()])
     receipt_number = models.CharField(_("receipt number"), max_length=40, blank=True)
     received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     received_at = models.DateTimeField(_("received"), default=timezone.now)
@@ -418,6 +534,7 @@ class Payment(models.Model):
                 condition=Q(method__in=["cash", "stamps", "postal_barcode", "bank_transfer"]),
                 name="payment_method_valid",
             ),
+            models.CheckConstraint(condition=bounds.YEN.check("amount"), name="payment_amount_range"),
         ]
 
     def __str__(self):
@@ -440,7 +557,10 @@ class SupportUse(models.Model):
     patron = models.ForeignKey("patrons.Patron", on_delete=models.PROTECT, related_name="+")
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.LINKED)
     amount = models.PositiveIntegerField(
-        _("amount (yen)"), default=0, help_text=_("The estimate held while ordered; the charge once it arrived.")
+        _("amount (yen)"),
+        default=0,
+        help_text=_("The estimate held while ordered; the charge once it arrived."),
+        validators=[bounds.YEN.validator()],
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -457,6 +577,7 @@ class SupportUse(models.Model):
             models.CheckConstraint(
                 condition=Q(state__in=["reserved", "charged"]) | Q(amount=0), name="support_use_amount_only_when_held"
             ),
+            models.CheckConstraint(condition=bounds.YEN.check("amount"), name="support_use_amount_range"),
         ]
         indexes = [
             # What a budget spent or holds (support.spent, reserved) is an index-only scan.

@@ -3,6 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
 from ill import search
 from ill.forms_desk import LenderField
 from ill.models import LendingInstitution, Request
@@ -73,6 +74,10 @@ class RequestFilter(django_filters.FilterSet):
             def __init__(self, *args, **kwargs):
                 super().__init__(*args, **kwargs)
                 small_controls(self)
+                # Dates the queue can hold: a date far out (0001-01-01 is out of range once moved
+                # to UTC) gets a message naming the range, not an error page.
+                for day in self.fields["submitted"].fields:
+                    bounds.limit(day, bounds.EARLIEST_DESK_DATE, bounds.FILTER_AHEAD)
 
         return RequestFilterForm
 

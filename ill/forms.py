@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
 from core.forms import list_model_choices
 from core.text import format_yen
 from fees.budgets import budget_codes_for, budget_positions
@@ -116,6 +117,13 @@ class RequestForm(forms.ModelForm):
         self.fields["budget_code"].help_text = _(
             "Codes registered with the library for this fiscal year that you may charge."
         )
+        # Every number and date within what the library's work allows (core.bounds), with a
+        # message naming the range: the model's bounds, and for dates a window around today.
+        bounds.limit_from_model(self)
+        bounds.limit(self.fields["pub_year"], bounds.MIN_YEAR, timezone.localdate().year + 1)
+        bounds.limit(self.fields["not_needed_after"], bounds.EARLIEST_DESK_DATE, bounds.NOT_NEEDED_AHEAD)
+        if "issue_date" in self.fields:
+            bounds.limit(self.fields["issue_date"], bounds.EARLIEST_ISSUE, bounds.ISSUE_AHEAD)
         self.fields["pub_year"].widget.attrs.update({"inputmode": "numeric", "placeholder": "2024"})
         self.fields["max_cost"].help_text = _("Optional. If the charge is higher, we ask you before going ahead.")
         self.fields["max_cost"].widget.attrs.update({"inputmode": "numeric", "min": 0})
@@ -158,12 +166,6 @@ class RequestForm(forms.ModelForm):
 
     def clean_doi(self):
         return self._identifier("doi")
-
-    def clean_pub_year(self):
-        year = self.cleaned_data.get("pub_year")
-        if year is not None and not (1400 <= year <= timezone.localdate().year + 1):
-            raise forms.ValidationError(_("Enter the year of publication as four digits, e.g. 2019."))
-        return year
 
     def clean_not_needed_after(self):
         day = self.cleaned_data.get("not_needed_after")

@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
 from core.text import format_yen
 from fees import charges
 from ill import lender_search
@@ -178,6 +179,22 @@ def _lender_field(required: bool, label):
     return LenderField(required=required, label=label)
 
 
+# Numbers and dates within what the desk's work allows (core.bounds), with a message naming the range.
+def pages_field(label) -> forms.IntegerField:
+    return bounds.limit(forms.IntegerField(label=label, required=False), 0, bounds.MAX_PAGES)
+
+
+def yen_field(label, *, required: bool) -> forms.IntegerField:
+    return bounds.limit(forms.IntegerField(label=label, required=required), 0, bounds.MAX_YEN)
+
+
+def due_date_field(label, *, required: bool) -> forms.DateField:
+    """A lender's due date: not before 2000 (the service refuses a past one with its own message),
+    at most two years ahead."""
+    field = forms.DateField(label=label, required=required, widget=forms.DateInput(attrs={"type": "date"}))
+    return bounds.limit(field, bounds.EARLIEST_DESK_DATE, bounds.DUE_DATE_AHEAD)
+
+
 class OrderForm(ActionForm):
     submit_label = _("Order")
     lender_1 = _lender_field(False, _("Lender 1"))
@@ -187,11 +204,14 @@ class OrderForm(ActionForm):
     lender_5 = _lender_field(False, _("Lender 5"))
     lender_reference = forms.CharField(label=_("Lender's reference"), max_length=100, required=False)
     shipping_method = forms.ChoiceField(label=_("Shipping method"), choices=Request.Delivery.choices)
-    estimated_charge = forms.IntegerField(
-        label=_("Estimated charge (yen)"),
-        min_value=0,
-        required=False,
-        help_text=_("Needed for public expense when the lender has no fee schedule; otherwise computed."),
+    estimated_charge = bounds.limit(
+        forms.IntegerField(
+            label=_("Estimated charge (yen)"),
+            required=False,
+            help_text=_("Needed for public expense when the lender has no fee schedule; otherwise computed."),
+        ),
+        0,
+        bounds.MAX_YEN,
     )
     patron_accepted = forms.BooleanField(label=_("The patron accepted an estimate above their maximum"), required=False)
     patron_pays = forms.BooleanField(
@@ -246,14 +266,12 @@ class OrderForm(ActionForm):
 
 class ArrivalForm(ActionForm):
     submit_label = _("Record arrival")
-    lender_due_date = forms.DateField(
-        label=_("Lender's due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    pages = forms.IntegerField(label=_("Pages received"), min_value=0, required=False)
-    colour_pages = forms.IntegerField(label=_("of which in colour"), min_value=0, required=False)
+    lender_due_date = due_date_field(_("Lender's due date"), required=False)
+    pages = pages_field(_("Pages received"))
+    colour_pages = pages_field(_("of which in colour"))
     use_restriction = forms.ChoiceField(label=_("Use restriction"), choices=Request.UseRestriction.choices)
     restriction_note = forms.CharField(label=_("Restriction note"), max_length=300, required=False)
-    adjusted_total = forms.IntegerField(label=_("Charge (yen), if it differs"), min_value=0, required=False)
+    adjusted_total = yen_field(_("Charge (yen), if it differs"), required=False)
     adjustment_reason = forms.CharField(label=_("Reason for the different charge"), max_length=300, required=False)
 
     def setup(self):
@@ -321,7 +339,7 @@ class ReturnForm(ActionForm):
     """The patron brings the book back, with the return postage: stamps (private) or the bar code."""
 
     submit_label = _("Take back")
-    stamps_amount = forms.IntegerField(label=_("Stamps received (yen)"), min_value=0, required=False)
+    stamps_amount = yen_field(_("Stamps received (yen)"), required=False)
     postal_barcode = forms.BooleanField(label=_("Postal bar code received"), required=False)
     note = forms.CharField(label=_("Note"), required=False)
 
@@ -341,7 +359,7 @@ class ReturnForm(ActionForm):
 
 class PaymentForm(ActionForm):
     submit_label = _("Record payment")
-    amount = forms.IntegerField(label=_("Cash received (yen)"), min_value=0)
+    amount = yen_field(_("Cash received (yen)"), required=True)
     receipt_number = forms.CharField(label=_("Receipt number"), max_length=40)
 
     def setup(self):
@@ -375,19 +393,17 @@ class ShipmentForm(forms.Form):
     )
     delivery = forms.ChoiceField(label=_("Came by"), choices=Request.Delivery.choices)
     lender_invoice = forms.CharField(label=_("Lender's invoice number"), max_length=100, required=False)
-    lender_due_date = forms.DateField(
-        label=_("Lender's due date (loans)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    lender_due_date = due_date_field(_("Lender's due date (loans)"), required=False)
 
 
 class ShipmentLineForm(forms.Form):
     """One ordered request of the lender: whether it came, and what came."""
 
     default_renderer = DESK_RENDERER
-    request_id = forms.IntegerField(widget=forms.HiddenInput)
+    request_id = bounds.limit(forms.IntegerField(widget=forms.HiddenInput), 1, bounds.INT32_MAX)
     arrived = forms.BooleanField(label=_("Arrived"), required=False)
-    pages = forms.IntegerField(label=_("Pages"), min_value=0, required=False)
-    colour_pages = forms.IntegerField(label=_("Colour"), min_value=0, required=False)
+    pages = pages_field(_("Pages"))
+    colour_pages = pages_field(_("Colour"))
     use_restriction = forms.ChoiceField(
         label=_("Use restriction"), choices=Request.UseRestriction.choices, required=False
     )
@@ -407,9 +423,7 @@ ShipmentLineFormSet = forms.formset_factory(
 
 class GrantExtensionForm(ActionForm):
     submit_label = _("Extension granted")
-    new_lender_due_date = forms.DateField(
-        label=_("Lender's new due date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    new_lender_due_date = due_date_field(_("Lender's new due date"), required=True)
     note = forms.CharField(label=_("Note"), required=False)
 
 

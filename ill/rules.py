@@ -248,7 +248,11 @@ def is_new_publication(pub_year: int | None, today: datetime.date | None = None)
     """With only a year known, a book is new when its year is not before the window's start."""
     if not pub_year:
         return False
-    start = (today or _today()) - relativedelta(months=settings.ILL_NEW_PUBLICATION_MONTHS)
+    today = today or _today()
+    try:
+        start = today - relativedelta(months=settings.ILL_NEW_PUBLICATION_MONTHS)
+    except (OverflowError, ValueError):  # a window reaching before year 1: everything is new
+        return True
     return pub_year >= start.year
 
 
@@ -341,7 +345,10 @@ def copyable_from(frequency: str, issue_date: datetime.date | None) -> datetime.
     period = FREQUENCY_PERIOD.get(frequency)
     if period is None or issue_date is None:
         return None
-    return issue_date + period
+    try:
+        return issue_date + period
+    except (OverflowError, ValueError):  # past 9999-12-31 (forms refuse such dates; old callers may not)
+        return datetime.date.max  # never copyable: the issue is the latest one for all we can tell
 
 
 def copyright_rule(request: Request, overrides: dict) -> RuleResult:

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fees.calculator import (
+    MAX_TOTAL,
     Breakdown,
     CopyItem,
     FaxNotAvailable,
@@ -15,6 +16,7 @@ from fees.calculator import (
     NeedsQuote,
     PagePrice,
     Share,
+    TooExpensive,
     estimate_copy_range,
     estimate_loan_range,
     price_copies,
@@ -531,10 +533,31 @@ def item_lists(draw):
 deliveries = st.sampled_from(["mail", "express", "fax"])
 
 
+def _too_expensive(schedule, items, delivery) -> bool:
+    try:
+        price_copies(schedule, items, delivery=delivery)
+    except TooExpensive:
+        return True
+    except FaxNotAvailable:
+        return False
+    return False
+
+
+def test_a_total_above_max_total_is_refused():
+    schedule = FeeSchedule(mono_price=5_000)
+    assert price_copies(schedule, [CopyItem(key=1, mono_pages=2_000)]).total == MAX_TOTAL
+    with pytest.raises(TooExpensive):
+        price_copies(schedule, [CopyItem(key=1, mono_pages=2_000), CopyItem(key=2, mono_pages=1)])
+
+
 def priced(schedule, items, delivery):
+    """The breakdown; None when the lender cannot fax or the total is above what a charge may be."""
     try:
         return price_copies(schedule, items, delivery=delivery)
     except FaxNotAvailable:
+        return None
+    except TooExpensive as exc:
+        assert exc.total > MAX_TOTAL
         return None
 
 
@@ -558,7 +581,7 @@ def assert_consistent(b):
 def test_property_copies_are_consistent_and_deterministic(schedule, items, delivery):
     b = priced(schedule, items, delivery)
     if b is None:
-        assert delivery == "fax" and not schedule.can_fax
+        assert (delivery == "fax" and not schedule.can_fax) or _too_expensive(schedule, items, delivery)
         return
     assert_consistent(b)
     assert [s.key for s in b.shares] == [item.key for item in items]
@@ -587,7 +610,10 @@ def test_property_more_pages_never_cost_less(schedule, items, delivery, data, ex
         colour_pages=old.colour_pages + extra_colour,
         paper_size=old.paper_size,
     )
-    after = price_copies(schedule, grown, delivery=delivery)
+    after = priced(schedule, grown, delivery)
+    if after is None:  # above MAX_TOTAL: refused, which is not cheaper either
+        assert _too_expensive(schedule, grown, delivery)
+        return
     assert after.total >= before.total
     assert after.share_for(old.key).copy_fee >= before.share_for(old.key).copy_fee
 
