@@ -28,7 +28,8 @@ CLEAN = {
         "DJANGO_SETTINGS_MODULE",
     )
 }
-SECRET = "x" * 50
+# Random-looking and 56 characters: what production accepts (tests/test_secret_key.py covers the refusals).
+SECRET = "k7Vq2nXw9LpR4sTz8mYb3cHd6fJg1aKe5uNo0iWy-QrP_xZtU2vB8nM4"
 
 
 def probe(module, **env):
@@ -89,6 +90,7 @@ def test_production_keeps_database_connections_open():
         DJANGO_SECRET_KEY=SECRET,
         DJANGO_ALLOWED_HOSTS="ill.example.ac.jp",
         DATABASE_URL="postgres://ill:ill@127.0.0.1:5433/ill",
+        EMAIL_URL="smtp://mail.example.ac.jp:587/?tls=True",
     )
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
