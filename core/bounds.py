@@ -36,6 +36,7 @@ MAX_YEAR = 2200  # the database's bound; forms allow up to next year where the y
 MIN_FISCAL_YEAR = 2000
 MAX_LOAN_DAYS = 365
 INT32_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1  # a primary key (DEFAULT_AUTO_FIELD is BigAutoField)
 
 # Dates in the database: a publication's from 1400, the desk's (due dates, wishes) from 2000.
 EARLIEST_ISSUE = datetime.date(MIN_YEAR, 1, 1)

@@ -400,7 +400,7 @@ class ShipmentLineForm(forms.Form):
     """One ordered request of the lender: whether it came, and what came."""
 
     default_renderer = DESK_RENDERER
-    request_id = bounds.limit(forms.IntegerField(widget=forms.HiddenInput), 1, bounds.INT32_MAX)
+    request_id = bounds.limit(forms.IntegerField(widget=forms.HiddenInput), 1, bounds.BIGINT_MAX)
     arrived = forms.BooleanField(label=_("Arrived"), required=False)
     pages = pages_field(_("Pages"))
     colour_pages = pages_field(_("Colour"))
