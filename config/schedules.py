@@ -10,4 +10,9 @@ BEAT_SCHEDULE = {
     "overdue": {"task": "ill.tasks.overdue_task", "schedule": crontab(hour=9, minute=5)},
     "not-collected": {"task": "ill.tasks.not_collected_task", "schedule": crontab(hour=9, minute=10)},
     "no-longer-needed": {"task": "ill.tasks.close_no_longer_needed_task", "schedule": crontab(hour=7, minute=0)},
+    # Retention (ill.retention, README "Operations"): at night, before the day's jobs.
+    "clear-sessions": {"task": "ill.tasks.clear_sessions_task", "schedule": crontab(hour=3, minute=0)},
+    "clear-login-logs": {"task": "ill.tasks.clear_login_logs_task", "schedule": crontab(hour=3, minute=10)},
+    "clear-email-bodies": {"task": "ill.tasks.clear_email_bodies_task", "schedule": crontab(hour=3, minute=20)},
+    "anonymise-requests": {"task": "ill.tasks.anonymise_closed_requests_task", "schedule": crontab(hour=3, minute=30)},
 }

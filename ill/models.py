@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
 from core.text import localized
 from fees.models import PUBLIC_EXPENSES, Delivery, ExpenseType
 
@@ -47,7 +48,9 @@ class LendingInstitution(models.Model):
         blank=True,
         help_text=_("For lenders outside the fee-offset: prepayment, bank transfer, postal money order, stamps…"),
     )
-    loan_period_days = models.PositiveSmallIntegerField(_("usual loan period (days)"), default=14)
+    loan_period_days = models.PositiveSmallIntegerField(
+        _("usual loan period (days)"), default=14, validators=[bounds.LOAN_DAYS.validator()]
+    )
     country = models.CharField(_("country"), max_length=2, default="JP")
     contact_name = models.CharField(_("contact"), max_length=100, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
@@ -70,6 +73,9 @@ class LendingInstitution(models.Model):
             models.CheckConstraint(
                 condition=Q(is_offset_participant=True) | Q(accepts_public_expense=False),
                 name="lender_public_expense_needs_offset",
+            ),
+            models.CheckConstraint(
+                condition=bounds.LOAN_DAYS.check("loan_period_days"), name="lender_loan_period_days_range"
             ),
         ]
 
@@ -144,6 +150,80 @@ class LocalHoldingIdentifier(models.Model):
 
     def __str__(self):
         return f"{self.scheme}:{self.value}"
+
+
+class HoldingsImport(models.Model):
+    """One upload of the catalogue export, run by a Celery task (ill.holdings.run_job): the file waits
+    here for a worker in another container, is read into HoldingsImportRow and swapped into the
+    holdings in one transaction, all or nothing. The file is emptied when the job ends."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Step(models.TextChoices):
+        WAITING = "", _("Waiting for a worker")
+        READING = "reading", _("Reading and checking the file")
+        APPLYING = "applying", _("Applying to the holdings")
+        FINISHED = "finished", _("Finished")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        MARC = "marc", "MARC"
+
+    fmt = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    file_name = models.CharField(_("file"), max_length=255, blank=True)
+    file_size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    data = models.BinaryField(editable=False, default=bytes)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    step = models.CharField(_("step"), max_length=10, choices=Step.choices, default=Step.WAITING, blank=True)
+    lines_total = models.PositiveIntegerField(_("lines or records (estimated)"), default=0)
+    lines_read = models.PositiveIntegerField(_("lines or records read"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    error_count = models.PositiveIntegerField(_("problems"), default=0)
+    errors = models.JSONField(_("first problems"), default=list, blank=True)  # [[line or record, message], …]
+    message = models.TextField(_("outcome"), blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("holdings import")
+        verbose_name_plural = _("holdings imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_state_display()})"
+
+
+class HoldingsImportRow(models.Model):
+    """The staging table: one checked record of a HoldingsImport, waiting for the swap (on PostgreSQL
+    an UNLOGGED table: nothing here needs to survive a crash)."""
+
+    job = models.ForeignKey(HoldingsImport, on_delete=models.CASCADE, related_name="rows")
+    line = models.PositiveIntegerField()
+    source_id = models.CharField(max_length=64)
+    title = models.CharField(max_length=500)
+    author = models.CharField(max_length=300, blank=True)
+    call_number = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20)
+    is_electronic = models.BooleanField(default=False)
+    branch = models.ForeignKey("patrons.Branch", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    location = models.CharField(max_length=100, blank=True)
+    identifiers = models.TextField(blank=True)  # "isbn:9784101010014 ncid:BA51293930"
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "source_id"], name="holdings_row_source")]
+
+    def __str__(self):
+        return f"{self.job_id}:{self.line}:{self.source_id}"
 
 
 class RequestNumberCounter(models.Model):
@@ -289,7 +369,9 @@ class Request(models.Model):
     )
     author = models.CharField(_("author"), max_length=300, blank=True)
     publisher = models.CharField(_("publisher"), max_length=200, blank=True)
-    pub_year = models.PositiveSmallIntegerField(_("year of publication"), null=True, blank=True)
+    pub_year = models.PositiveSmallIntegerField(
+        _("year of publication"), null=True, blank=True, validators=[bounds.PUB_YEAR.validator()]
+    )
     edition = models.CharField(_("edition"), max_length=100, blank=True)
     isbn = models.CharField("ISBN", max_length=13, blank=True)
     issn = models.CharField("ISSN", max_length=9, blank=True)
@@ -304,16 +386,22 @@ class Request(models.Model):
     note = models.TextField(_("note"), blank=True)
 
     # Copies (§2, §3.5)
-    page_count = models.PositiveIntegerField(_("number of pages"), null=True, blank=True)
-    colour_pages = models.PositiveIntegerField(_("of which in colour"), default=0)
+    page_count = models.PositiveIntegerField(
+        _("number of pages"), null=True, blank=True, validators=[bounds.PAGES.validator()]
+    )
+    colour_pages = models.PositiveIntegerField(
+        _("of which in colour"), default=0, validators=[bounds.COLOUR_PAGES.validator()]
+    )
     paper_size = models.CharField(_("paper size"), max_length=4, choices=PaperSize.choices, default=PaperSize.A4)
     delivery_method = models.CharField(_("delivery"), max_length=10, choices=Delivery.choices, default=Delivery.MAIL)
     purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices, default=Purpose.RESEARCH)
     periodical_frequency = models.CharField(
         _("publication frequency"), max_length=10, choices=Frequency.choices, default=Frequency.NOT_PERIODICAL
     )
-    issue_date = models.DateField(_("issue date"), null=True, blank=True)
-    work_total_pages = models.PositiveIntegerField(_("total pages of the work"), null=True, blank=True)
+    issue_date = models.DateField(_("issue date"), null=True, blank=True, validators=[bounds.ISSUE_DATE.validator()])
+    work_total_pages = models.PositiveIntegerField(
+        _("total pages of the work"), null=True, blank=True, validators=[bounds.WORK_PAGES.validator()]
+    )
     copyright_accepted = models.BooleanField(_("copyright responsibility accepted"), default=False)
 
     # Payment (§2, §6)
@@ -343,8 +431,12 @@ class Request(models.Model):
     pickup_branch = models.ForeignKey(
         "patrons.Branch", on_delete=models.PROTECT, related_name="pickup_requests", verbose_name=_("pick-up branch")
     )
-    not_needed_after = models.DateField(_("not needed after"), null=True, blank=True)
-    max_cost = models.PositiveIntegerField(_("maximum cost (yen)"), null=True, blank=True)
+    not_needed_after = models.DateField(
+        _("not needed after"), null=True, blank=True, validators=[bounds.DESK_DATE.validator()]
+    )
+    max_cost = models.PositiveIntegerField(
+        _("maximum cost (yen)"), null=True, blank=True, validators=[bounds.YEN.validator()]
+    )
     scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.DOMESTIC)
     accept_other_edition = models.BooleanField(_("another edition is acceptable"), default=False)
     cancel_if_in_library_only = models.BooleanField(_("cancel if in-library use only"), default=False)
@@ -370,11 +462,14 @@ class Request(models.Model):
         blank=True,
         editable=False,
         help_text=_("What the order is expected to cost at the current lender; held on the budget until arrival."),
+        validators=[bounds.YEN.validator()],
     )
 
     # Arrival and after (§4)
-    lender_due_date = models.DateField(_("lender's due date"), null=True, blank=True)
-    due_date = models.DateField(_("due date"), null=True, blank=True)
+    lender_due_date = models.DateField(
+        _("lender's due date"), null=True, blank=True, validators=[bounds.DESK_DATE.validator()]
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True, validators=[bounds.DESK_DATE.validator()])
     use_restriction = models.CharField(
         _("use restriction"), max_length=30, choices=UseRestriction.choices, default=UseRestriction.NONE
     )
@@ -392,6 +487,9 @@ class Request(models.Model):
     returned_at = models.DateTimeField(_("returned by patron"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Retention (ill.retention): when the patron and the free text about them were removed, N years
+    # after the request closed; the patron is then a placeholder of the same category and department.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("request")
@@ -415,6 +513,25 @@ class Request(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="rejected") | ~Q(reject_reason=""), name="request_rejection_has_reason"
             ),
+            # Issue 12: what forms accept (core.bounds), so that nothing computed from it overflows.
+            models.CheckConstraint(condition=bounds.PUB_YEAR.check("pub_year"), name="request_pub_year_range"),
+            models.CheckConstraint(condition=bounds.PAGES.check("page_count"), name="request_page_count_range"),
+            models.CheckConstraint(
+                condition=bounds.COLOUR_PAGES.check("colour_pages"), name="request_colour_pages_range"
+            ),
+            models.CheckConstraint(
+                condition=bounds.WORK_PAGES.check("work_total_pages"), name="request_work_total_pages_range"
+            ),
+            models.CheckConstraint(condition=bounds.ISSUE_DATE.check("issue_date"), name="request_issue_date_range"),
+            models.CheckConstraint(
+                condition=bounds.DESK_DATE.check("not_needed_after"), name="request_not_needed_after_range"
+            ),
+            models.CheckConstraint(condition=bounds.YEN.check("max_cost"), name="request_max_cost_range"),
+            models.CheckConstraint(condition=bounds.YEN.check("estimate"), name="request_estimate_range"),
+            models.CheckConstraint(
+                condition=bounds.DESK_DATE.check("lender_due_date"), name="request_lender_due_date_range"
+            ),
+            models.CheckConstraint(condition=bounds.DESK_DATE.check("due_date"), name="request_due_date_range"),
         ]
         indexes = [
             models.Index(fields=["status", "pickup_branch", "submitted_at"], name="request_staff_queue"),
@@ -441,6 +558,12 @@ class Request(models.Model):
                 fields=["support_budget", "status"],
                 condition=Q(support_budget__isnull=False),
                 name="request_support_budget",
+            ),
+            # Closed requests still to anonymise, oldest first (ill.retention): only those, never the history.
+            models.Index(
+                fields=["closed_at", "id"],
+                condition=Q(closed_at__isnull=False, anonymised_at__isnull=True),
+                name="request_to_anonymise",
             ),
         ]
 
@@ -562,8 +685,10 @@ class ExtensionRequest(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     requested_at = models.DateTimeField(_("requested"), default=timezone.now)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
-    new_lender_due_date = models.DateField(_("new lender's due date"), null=True, blank=True)
-    new_due_date = models.DateField(_("new due date"), null=True, blank=True)
+    new_lender_due_date = models.DateField(
+        _("new lender's due date"), null=True, blank=True, validators=[bounds.DESK_DATE.validator()]
+    )
+    new_due_date = models.DateField(_("new due date"), null=True, blank=True, validators=[bounds.DESK_DATE.validator()])
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -581,6 +706,12 @@ class ExtensionRequest(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(state="granted") | Q(new_due_date__isnull=False), name="extension_granted_has_date"
+            ),
+            models.CheckConstraint(
+                condition=bounds.DESK_DATE.check("new_lender_due_date"), name="extension_new_lender_due_date_range"
+            ),
+            models.CheckConstraint(
+                condition=bounds.DESK_DATE.check("new_due_date"), name="extension_new_due_date_range"
             ),
         ]
 

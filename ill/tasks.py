@@ -8,9 +8,10 @@ so a large day is many short tasks on the default queue instead of one long one.
 import datetime
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
-from ill import maintenance, reminders
+from ill import holdings, maintenance, reminders, retention
 
 
 def _day(today: str | None) -> datetime.date:
@@ -48,3 +49,34 @@ def not_collected_task(today: str | None = None, after: list | None = None):
 @shared_task(ignore_result=True)
 def staff_digest_task():
     return reminders.send_staff_digest()
+
+
+# Retention (ill.retention): nightly, each in batches like the jobs above.
+@shared_task(ignore_result=True)
+def anonymise_closed_requests_task(today: str | None = None, after: list | None = None):
+    return _run(anonymise_closed_requests_task, retention.anonymise_closed_requests_batch, today, after)
+
+
+@shared_task(ignore_result=True)
+def clear_sessions_task(today: str | None = None, after: list | None = None):
+    return _run(clear_sessions_task, retention.clear_sessions_batch, today, after)
+
+
+@shared_task(ignore_result=True)
+def clear_login_logs_task(today: str | None = None, after: list | None = None):
+    return _run(clear_login_logs_task, retention.clear_login_logs_batch, today, after)
+
+
+@shared_task(ignore_result=True)
+def clear_email_bodies_task(today: str | None = None, after: list | None = None):
+    return _run(clear_email_bodies_task, retention.clear_email_bodies_batch, today, after)
+
+
+@shared_task(
+    ignore_result=True,
+    soft_time_limit=settings.HOLDINGS_IMPORT_TIME_LIMIT,
+    time_limit=settings.HOLDINGS_IMPORT_TIME_LIMIT + 60,
+)
+def import_holdings_task(job_id: int):
+    """The admin's holdings import (ill.holdings.run_job): its own time limit, longer than the jobs'."""
+    holdings.run_job(job_id)

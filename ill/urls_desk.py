@@ -18,6 +18,7 @@ urlpatterns = [
     path("patrons/", desk_patrons.patrons, name="patrons"),
     path("patrons/<patronno:number>/", desk_patrons.patron_detail, name="patron"),
     path("patrons/<patronno:number>/block/", desk_patrons.patron_block, name="patron_block"),
+    path("patrons/<patronno:number>/unlock-sign-in/", desk_patrons.patron_unlock_sign_in, name="patron_unlock_sign_in"),
     path("patrons/<patronno:number>/new/<slug:kind>/", desk_patrons.patron_new_request, name="patron_new"),
     path("reports/charges/", fees_views.charges_report, name="charges_report"),
     path("emails/", desk_emails.emails, name="emails"),

@@ -4,6 +4,7 @@ With no environment at all this gives the embedded defaults `make run` relies on
 project folder, Celery tasks run eagerly in the web process, e-mail printed on the console.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -31,6 +32,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "axes",
+    "csp",
     "core",
     "ill",
     "patrons",
@@ -40,6 +42,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -47,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "patrons.sessions.SessionLimitsMiddleware",  # idle and maximum session time (after auth and messages)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -91,6 +96,38 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://ill-desk"
 SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if SHARED_CACHE else "db")
 CACHE_PERMISSIONS = SHARED_CACHE
 
+# --- Content-Security-Policy and Permissions-Policy (every environment) ----------------------
+# No page needs inline script or style: JS is in static/js (deferred files), CSS in static/css,
+# values reach scripts through data-* attributes. DJANGO_CSP_REPORT_ONLY=true sends the same
+# policy as Content-Security-Policy-Report-Only (the browser reports, blocks nothing) to stage
+# it; DJANGO_CSP_REPORT_URI names where browsers POST their reports.
+_CSP_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        **({"report-uri": env("DJANGO_CSP_REPORT_URI")} if env("DJANGO_CSP_REPORT_URI", default="") else {}),
+    }
+}
+_CSP_STAGED = env.bool("DJANGO_CSP_REPORT_ONLY", default=False)  # not CSP_*: django-csp 3's names
+CONTENT_SECURITY_POLICY = None if _CSP_STAGED else _CSP_POLICY
+CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP_POLICY if _CSP_STAGED else None
+# Browser features no page uses, denied to the site and to anything it might embed.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "browsing-topics", "camera", "display-capture",
+        "encrypted-media", "geolocation", "gyroscope", "hid", "idle-detection", "magnetometer",
+        "microphone", "midi", "payment", "publickey-credentials-get", "screen-wake-lock", "serial",
+        "usb", "xr-spatial-tracking",
+    )
+}  # fmt: skip
+
 # --- Authentication -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -105,10 +142,39 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Sign-in lockout (django-axes, patrons/signin.py): AXES_FAILURE_LIMIT wrong passwords for one user
+# from one client address lock that user on that address for AXES_COOLOFF_MINUTES. Other users and
+# other addresses are not affected (the combination [["username", "ip_address"]]), so nobody can
+# lock out the admin or everyone behind a proxy. Failures while locked do not prolong the lock, so
+# the time the page gives holds; a successful sign-in clears the user's count on that address.
+# Staff lift a lock from the desk's patron page or the admin (patrons.services.unlock_sign_in).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
-AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "patrons.signin.lockout_response"
+# The client address: TRUSTED_PROXY_COUNT is how many reverse proxies stand in front of the app
+# (each appending to X-Forwarded-For); 0 = none, only REMOTE_ADDR is read. Read through
+# django-ipware by patrons.signin.client_ip. Set it to exactly the number of proxies: one too
+# many lets a client choose its address, one too few makes every client the proxy.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "patrons.signin.client_ip"
+
+# Sessions for shared library PCs (patrons/sessions.py): a session ends when the browser closes,
+# after SESSION_IDLE_MINUTES without a request (0 = no idle limit) and SESSION_MAX_HOURS after
+# sign-in however active. Cookies HttpOnly and SameSite=Lax; Secure in production.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_COOKIE_AGE = env.int("SESSION_MAX_HOURS", default=12) * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the language only, kept as the login and profile pages did
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = False  # production.py: with the session cookie's
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "ja"
@@ -138,6 +204,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ILL Desk <ill@library.example.ac.jp>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds the SMTP socket waits for any one answer. Keep it well below the e-mail task's own soft
+# time limit (45 s, hard 60 s: notifications.delivery), which bounds a whole attempt and so the
+# time after which a message left "sending" by a dead worker is sent again (STALE_CLAIM, 90 s).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 EMAIL_SUBJECT_PREFIX = "[ILL] "
 
@@ -171,6 +240,10 @@ CELERY_TASK_ROUTES = {"notifications.tasks.*": {"queue": "email"}}
 # Each run of a periodic job handles at most this many rows, in index order, then queues the
 # next run from where it stopped: no job holds a worker for minutes or reads the whole history.
 JOB_BATCH_SIZE = env.int("JOB_BATCH_SIZE", default=500)
+# The admin's holdings import (ill.holdings): the largest upload accepted (a larger one is refused with
+# a form error, 400), and how long its Celery task may run (its own limit, not CELERY_TASK_TIME_LIMIT's).
+HOLDINGS_IMPORT_MAX_MB = env.int("HOLDINGS_IMPORT_MAX_MB", default=100)
+HOLDINGS_IMPORT_TIME_LIMIT = env.int("HOLDINGS_IMPORT_TIME_LIMIT", default=1800)
 
 # --- Site and library rules -----------------------------------------------------------------
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
@@ -190,6 +263,21 @@ ILL_PRIVATE_PICKUP_HOURS = (
 ILL_DUE_SOON_DAYS = env.int("ILL_DUE_SOON_DAYS", default=3)
 ILL_OVERDUE_REPEAT_DAYS = env.int("ILL_OVERDUE_REPEAT_DAYS", default=7)
 ILL_NOT_COLLECTED_DAYS = env.int("ILL_NOT_COLLECTED_DAYS", default=14)
+
+# --- Retention (ill.retention; nightly beat jobs, config/schedules.py) ------------------------
+# A patron's request history is a reading record: this many years after a request closed
+# (completed, cancelled, rejected, closed unfilled) it is anonymised — the link to the patron and
+# the free text about them removed; kind, dates, status, lender, branch, budget code, money and the
+# patron's category and department kept for the reports. 0 keeps everything forever.
+RETENTION_REQUEST_YEARS = env.int("RETENTION_REQUEST_YEARS", default=5)
+# Expired sessions deleted every night (Django's clearsessions, in batches).
+RETENTION_SESSIONS = env.bool("RETENTION_SESSIONS", default=True)
+# django-axes' log-in records (attempts, successful log-ins, failures) older than this many days
+# are deleted. 0 keeps them.
+RETENTION_LOGIN_LOG_DAYS = env.int("RETENTION_LOGIN_LOG_DAYS", default=90)
+# The text and HTML of e-mails sent more than this many days ago are emptied; the row (kind,
+# recipient, subject, status, times) stays for the audit. 0 keeps them.
+RETENTION_EMAIL_BODY_DAYS = env.int("RETENTION_EMAIL_BODY_DAYS", default=90)
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_BROKER_URL = "memory://" if CELERY_TASK_ALWAYS_EAGER else REAL_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 AXES_ENABLED = False
+# No idle limit, so no once-a-minute session write that would make query counts depend on how long
+# a test takes; tests/test_sessions.py turns it on.
+SESSION_IDLE_MINUTES = 0
 LANGUAGE_CODE = "ja"
 
 # The live server serves static files itself; whitenoise is for production.
