@@ -123,6 +123,10 @@ def test_every_beat_schedule_names_a_registered_task():
         "overdue",
         "not-collected",
         "no-longer-needed",
+        "clear-sessions",
+        "clear-login-logs",
+        "clear-email-bodies",
+        "anonymise-requests",
     }
     for entry in BEAT_SCHEDULE.values():
         assert entry["task"] in app.tasks
