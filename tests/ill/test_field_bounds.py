@@ -450,6 +450,7 @@ def test_the_admin_forms_refuse_out_of_range_numbers(admin_client, faculty):
             "usable_for_ill": "on",
             "active": "on",
         },
+        headers={"accept-language": "en"},
     )
     assert response.status_code == 200
     page = response.content.decode()

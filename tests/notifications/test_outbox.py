@@ -357,13 +357,17 @@ def test_a_bad_selection_is_refused_with_a_message_and_changes_nothing(client, s
     (message,) = backing_off(1)
     before = message.next_attempt_at
     client.force_login(staff_user)
-    response = client.post("/desk/emails/", {"action": "send_selected", "selected": [message.pk, "1 OR 1=1"]})
+    response = client.post(
+        "/desk/emails/",
+        {"action": "send_selected", "selected": [message.pk, "1 OR 1=1"]},
+        headers={"accept-language": "en"},
+    )
     assert response.status_code == 400
     assert "The selection could not be read" in response.content.decode()
     assert client.post("/desk/emails/", {"action": "explode"}).status_code == 400
     message.refresh_from_db()
     assert (message.status, message.next_attempt_at) == ("pending", before)
-    response = client.post("/desk/emails/", {"action": "send_selected"}, follow=True)
+    response = client.post("/desk/emails/", {"action": "send_selected"}, follow=True, headers={"accept-language": "en"})
     assert response.status_code == 200 and "Select the messages to send now" in response.content.decode()
 
 
