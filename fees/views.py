@@ -132,6 +132,17 @@ class _Lines:
         return text
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell):
+    """A text cell that Excel or LibreOffice would run as a formula (=, +, -, @, tab, CR first: "CSV
+    injection") gets a leading apostrophe, which they show as text. Numbers stay numbers."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 def _csv_stream(filename: str, header: list[str], rows):
     """A CSV download written while it is read: UTF-8 with a BOM (Excel then reads the Japanese
     correctly), CSV_CHUNK_ROWS lines per piece. `rows` is an iterator of lists of cells; the labels
@@ -143,7 +154,7 @@ def _csv_stream(filename: str, header: list[str], rows):
         writer.writerow(header)
         yield "\ufeff" + lines.take()
         for n, row in enumerate(rows, start=1):
-            writer.writerow(row)
+            writer.writerow([spreadsheet_safe(cell) for cell in row])
             if n % CSV_CHUNK_ROWS == 0:
                 yield lines.take()
         yield lines.take()

@@ -232,3 +232,34 @@ def test_the_summary_csv_streams_month_class_code_state_count_and_total(desk, pu
         ["2026-04", "Private expense", "", "", "Paid", "2", "1200"],
         ["2026-05", "Public expense", public_code.code, public_code.name, "Settled by budget", "1", "1200"],
     ]
+
+
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text(desk, public_code):
+    """CSV injection: a name typed in the admin (a budget code's, a lender's) that starts like a
+    formula must not run when the accounting office opens the file in Excel."""
+    public_code.name = '=HYPERLINK("http://evil.example/","click")'
+    public_code.save()
+    f.ChargeFactory(
+        payment_class="public", budget_code=public_code, state="settled", total=800, created_at=at(2026, 5, 1)
+    )
+    rows = rows_of(desk.get(URL, {"year": 2026, "format": "csv"}))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'" + public_code.name in cells
+    assert not any(cell.startswith(views.FORMULA_STARTS) for cell in cells)
+    assert "800" in cells  # numbers stay numbers
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+81", "'+81"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("ILL-2026-1", "ILL-2026-1"),
+        (-500, -500),
+    ],
+)
+def test_spreadsheet_safe(cell, written):
+    assert views.spreadsheet_safe(cell) == written
