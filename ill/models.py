@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core import bounds
 from core.text import localized
@@ -160,8 +161,8 @@ class HoldingsImport(models.Model):
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+        DONE = "done", pgettext_lazy("holdings import", "Done")
+        FAILED = "failed", pgettext_lazy("holdings import", "Failed")  # not the e-mail's "could not be sent"
 
     class Step(models.TextChoices):
         WAITING = "", _("Waiting for a worker")
