@@ -188,7 +188,7 @@ def main():
     code, _ = BudgetCode.objects.get_or_create(
         code="BENCH-ARRIVAL",
         fiscal_year=current_fiscal_year(),
-        defaults={"name": "Arrival benchmark", "responsible": faculty, "limit": 2_000_000_000},
+        defaults={"name": "Arrival benchmark", "responsible": faculty, "limit": 900_000_000},
     )
     run = int(time.time()) % 1_000_000
     offset = Request.objects.filter(number__startswith="ILL-2098-").count()  # numbers of earlier runs
