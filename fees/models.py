@@ -121,41 +121,18 @@ class FeeSchedule(models.Model):
                 condition=Q(loan_fee_mode__in=["round_trip", "return_only", "free", "quote"]),
                 name="fee_schedule_loan_mode_valid",
             ),
-            models.CheckConstraint(
-                condition=bounds.PAGE_PRICE.check("mono_price"), name="fee_schedule_mono_price_range"
-            ),
-            models.CheckConstraint(
-                condition=bounds.PAGE_PRICE.check("colour_price"), name="fee_schedule_colour_price_range"
-            ),
-            models.CheckConstraint(
-                condition=bounds.FEE.check("handling_fee_per_item"), name="fee_schedule_handling_fee_per_item_range"
-            ),
-            models.CheckConstraint(
-                condition=bounds.FEE.check("postage_per_shipment"), name="fee_schedule_postage_per_shipment_range"
-            ),
-            models.CheckConstraint(
-                condition=bounds.FEE.check("express_surcharge"), name="fee_schedule_express_surcharge_range"
-            ),
-            models.CheckConstraint(
-                condition=bounds.PAGE_PRICE.check("fax_fee_per_page"), name="fee_schedule_fax_fee_per_page_range"
-            ),
-            models.CheckConstraint(
-                condition=bounds.FEE.check("fax_fee_fixed"), name="fee_schedule_fax_fee_fixed_range"
-            ),
-            models.CheckConstraint(
-                condition=bounds.FEE.check("bank_transfer_fee"), name="fee_schedule_bank_transfer_fee_range"
-            ),
-            models.CheckConstraint(
-                condition=bounds.FEE.check("overseas_flat_fee_per_item"),
-                name="fee_schedule_overseas_flat_fee_per_item_range",
-            ),
-            models.CheckConstraint(
-                condition=bounds.FEE.check("overseas_fax_surcharge"), name="fee_schedule_overseas_fax_surcharge_range"
-            ),
-            models.CheckConstraint(condition=bounds.FEE.check("loan_fee"), name="fee_schedule_loan_fee_range"),
-            models.CheckConstraint(
-                condition=bounds.FEE.check("loan_express_surcharge"), name="fee_schedule_loan_express_surcharge_range"
-            ),
+            bounds.PAGE_PRICE.constraint("mono_price", "fee_schedule_mono_price_range"),
+            bounds.PAGE_PRICE.constraint("colour_price", "fee_schedule_colour_price_range"),
+            bounds.FEE.constraint("handling_fee_per_item", "fee_schedule_handling_fee_per_item_range"),
+            bounds.FEE.constraint("postage_per_shipment", "fee_schedule_postage_per_shipment_range"),
+            bounds.FEE.constraint("express_surcharge", "fee_schedule_express_surcharge_range"),
+            bounds.PAGE_PRICE.constraint("fax_fee_per_page", "fee_schedule_fax_fee_per_page_range"),
+            bounds.FEE.constraint("fax_fee_fixed", "fee_schedule_fax_fee_fixed_range"),
+            bounds.FEE.constraint("bank_transfer_fee", "fee_schedule_bank_transfer_fee_range"),
+            bounds.FEE.constraint("overseas_flat_fee_per_item", "fee_schedule_overseas_flat_fee_per_item_range"),
+            bounds.FEE.constraint("overseas_fax_surcharge", "fee_schedule_overseas_fax_surcharge_range"),
+            bounds.FEE.constraint("loan_fee", "fee_schedule_loan_fee_range"),
+            bounds.FEE.constraint("loan_express_surcharge", "fee_schedule_loan_express_surcharge_range"),
         ]
 
     def __str__(self):
@@ -188,12 +165,8 @@ class PaperSizePrice(models.Model):
         verbose_name_plural = _("prices by paper size")
         constraints = [
             models.UniqueConstraint(fields=["schedule", "paper_size"], name="paper_price_unique"),
-            models.CheckConstraint(
-                condition=bounds.PAGE_PRICE.check("mono_price"), name="paper_price_mono_price_range"
-            ),
-            models.CheckConstraint(
-                condition=bounds.PAGE_PRICE.check("colour_price"), name="paper_price_colour_price_range"
-            ),
+            bounds.PAGE_PRICE.constraint("mono_price", "paper_price_mono_price_range"),
+            bounds.PAGE_PRICE.constraint("colour_price", "paper_price_colour_price_range"),
         ]
 
     def __str__(self):
@@ -254,10 +227,8 @@ class BudgetCode(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["code", "fiscal_year"], name="budget_code_unique_per_year"),
             models.CheckConstraint(condition=Q(kind__in=["public", "grant"]), name="budget_code_kind_valid"),
-            models.CheckConstraint(
-                condition=bounds.FISCAL_YEAR.check("fiscal_year"), name="budget_code_fiscal_year_range"
-            ),
-            models.CheckConstraint(condition=bounds.BUDGET.check("limit"), name="budget_code_limit_range"),
+            bounds.FISCAL_YEAR.constraint("fiscal_year", "budget_code_fiscal_year_range"),
+            bounds.BUDGET.constraint("limit", "budget_code_limit_range"),
         ]
 
     def __str__(self):
@@ -303,7 +274,7 @@ class BudgetLedgerEntry(models.Model):
                 | Q(entry_type__in=["commitment", "charge"], amount__gte=0),
                 name="ledger_amount_sign",
             ),
-            models.CheckConstraint(condition=bounds.SIGNED_YEN.check("amount"), name="ledger_amount_range"),
+            bounds.SIGNED_YEN.constraint("amount", "ledger_amount_range"),
         ]
 
     def __str__(self):
@@ -334,13 +305,9 @@ class SupportBudget(models.Model):
         verbose_name_plural = _("student support budgets")
         ordering = ["-fiscal_year"]
         constraints = [
-            models.CheckConstraint(
-                condition=bounds.FISCAL_YEAR.check("fiscal_year"), name="support_budget_fiscal_year_range"
-            ),
-            models.CheckConstraint(condition=bounds.BUDGET.check("total"), name="support_budget_total_range"),
-            models.CheckConstraint(
-                condition=bounds.STUDENT_CAP.check("per_student_cap"), name="support_budget_per_student_cap_range"
-            ),
+            bounds.FISCAL_YEAR.constraint("fiscal_year", "support_budget_fiscal_year_range"),
+            bounds.BUDGET.constraint("total", "support_budget_total_range"),
+            bounds.STUDENT_CAP.constraint("per_student_cap", "support_budget_per_student_cap_range"),
         ]
 
     def __str__(self):
@@ -368,7 +335,7 @@ class Shipment(models.Model):
         ordering = ["-received_at"]
         indexes = [models.Index(fields=["received_at", "id"], name="shipment_time")]  # the admin's list
         constraints = [
-            models.CheckConstraint(condition=bounds.YEN.check("total"), name="shipment_total_range"),
+            bounds.YEN.constraint("total", "shipment_total_range"),
         ]
 
     def __str__(self):
@@ -442,14 +409,14 @@ class Charge(models.Model):
                 condition=Q(total=F("copy_fee") + F("postage") + F("other_fees") + F("adjustment")),
                 name="charge_parts_add_up",
             ),
-            models.CheckConstraint(condition=bounds.YEN.check("copy_fee"), name="charge_copy_fee_range"),
-            models.CheckConstraint(condition=bounds.YEN.check("postage"), name="charge_postage_range"),
-            models.CheckConstraint(condition=bounds.YEN.check("other_fees"), name="charge_other_fees_range"),
-            models.CheckConstraint(condition=bounds.YEN.check("tax"), name="charge_tax_range"),
-            models.CheckConstraint(condition=bounds.YEN.check("return_postage"), name="charge_return_postage_range"),
-            models.CheckConstraint(condition=bounds.YEN.check("computed_total"), name="charge_computed_total_range"),
-            models.CheckConstraint(condition=bounds.YEN.check("total"), name="charge_total_range"),
-            models.CheckConstraint(condition=bounds.SIGNED_YEN.check("adjustment"), name="charge_adjustment_range"),
+            bounds.YEN.constraint("copy_fee", "charge_copy_fee_range"),
+            bounds.YEN.constraint("postage", "charge_postage_range"),
+            bounds.YEN.constraint("other_fees", "charge_other_fees_range"),
+            bounds.YEN.constraint("tax", "charge_tax_range"),
+            bounds.YEN.constraint("return_postage", "charge_return_postage_range"),
+            bounds.YEN.constraint("computed_total", "charge_computed_total_range"),
+            bounds.YEN.constraint("total", "charge_total_range"),
+            bounds.SIGNED_YEN.constraint("adjustment", "charge_adjustment_range"),
         ]
         indexes = [
             # The charges report: a period's totals by class and state are an index-only scan of it.
@@ -485,12 +452,10 @@ class ChargeLine(models.Model):
         ordering = ["charge", "position"]
         constraints = [
             models.UniqueConstraint(fields=["charge", "position"], name="charge_line_position_unique"),
-            models.CheckConstraint(condition=bounds.LINE_POSITION.check("position"), name="charge_line_position_range"),
-            models.CheckConstraint(condition=bounds.YEN.check("unit_price"), name="charge_line_unit_price_range"),
-            models.CheckConstraint(
-                condition=bounds.CHARGE_QUANTITY.check("quantity"), name="charge_line_quantity_range"
-            ),
-            models.CheckConstraint(condition=bounds.YEN.check("amount"), name="charge_line_amount_range"),
+            bounds.LINE_POSITION.constraint("position", "charge_line_position_range"),
+            bounds.YEN.constraint("unit_price", "charge_line_unit_price_range"),
+            bounds.CHARGE_QUANTITY.constraint("quantity", "charge_line_quantity_range"),
+            bounds.YEN.constraint("amount", "charge_line_amount_range"),
         ]
 
     def __str__(self):
@@ -534,7 +499,7 @@ class Payment(models.Model):
                 condition=Q(method__in=["cash", "stamps", "postal_barcode", "bank_transfer"]),
                 name="payment_method_valid",
             ),
-            models.CheckConstraint(condition=bounds.YEN.check("amount"), name="payment_amount_range"),
+            bounds.YEN.constraint("amount", "payment_amount_range"),
         ]
 
     def __str__(self):
@@ -577,7 +542,7 @@ class SupportUse(models.Model):
             models.CheckConstraint(
                 condition=Q(state__in=["reserved", "charged"]) | Q(amount=0), name="support_use_amount_only_when_held"
             ),
-            models.CheckConstraint(condition=bounds.YEN.check("amount"), name="support_use_amount_range"),
+            bounds.YEN.constraint("amount", "support_use_amount_range"),
         ]
         indexes = [
             # What a budget spent or holds (support.spent, reserved) is an index-only scan.

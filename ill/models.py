@@ -75,9 +75,7 @@ class LendingInstitution(models.Model):
                 condition=Q(is_offset_participant=True) | Q(accepts_public_expense=False),
                 name="lender_public_expense_needs_offset",
             ),
-            models.CheckConstraint(
-                condition=bounds.LOAN_DAYS.check("loan_period_days"), name="lender_loan_period_days_range"
-            ),
+            bounds.LOAN_DAYS.constraint("loan_period_days", "lender_loan_period_days_range"),
         ]
 
     def __str__(self):
@@ -515,24 +513,16 @@ class Request(models.Model):
                 condition=~Q(status="rejected") | ~Q(reject_reason=""), name="request_rejection_has_reason"
             ),
             # Issue 12: what forms accept (core.bounds), so that nothing computed from it overflows.
-            models.CheckConstraint(condition=bounds.PUB_YEAR.check("pub_year"), name="request_pub_year_range"),
-            models.CheckConstraint(condition=bounds.PAGES.check("page_count"), name="request_page_count_range"),
-            models.CheckConstraint(
-                condition=bounds.COLOUR_PAGES.check("colour_pages"), name="request_colour_pages_range"
-            ),
-            models.CheckConstraint(
-                condition=bounds.WORK_PAGES.check("work_total_pages"), name="request_work_total_pages_range"
-            ),
-            models.CheckConstraint(condition=bounds.ISSUE_DATE.check("issue_date"), name="request_issue_date_range"),
-            models.CheckConstraint(
-                condition=bounds.DESK_DATE.check("not_needed_after"), name="request_not_needed_after_range"
-            ),
-            models.CheckConstraint(condition=bounds.YEN.check("max_cost"), name="request_max_cost_range"),
-            models.CheckConstraint(condition=bounds.YEN.check("estimate"), name="request_estimate_range"),
-            models.CheckConstraint(
-                condition=bounds.DESK_DATE.check("lender_due_date"), name="request_lender_due_date_range"
-            ),
-            models.CheckConstraint(condition=bounds.DESK_DATE.check("due_date"), name="request_due_date_range"),
+            bounds.PUB_YEAR.constraint("pub_year", "request_pub_year_range"),
+            bounds.PAGES.constraint("page_count", "request_page_count_range"),
+            bounds.COLOUR_PAGES.constraint("colour_pages", "request_colour_pages_range"),
+            bounds.WORK_PAGES.constraint("work_total_pages", "request_work_total_pages_range"),
+            bounds.ISSUE_DATE.constraint("issue_date", "request_issue_date_range"),
+            bounds.DESK_DATE.constraint("not_needed_after", "request_not_needed_after_range"),
+            bounds.YEN.constraint("max_cost", "request_max_cost_range"),
+            bounds.YEN.constraint("estimate", "request_estimate_range"),
+            bounds.DESK_DATE.constraint("lender_due_date", "request_lender_due_date_range"),
+            bounds.DESK_DATE.constraint("due_date", "request_due_date_range"),
         ]
         indexes = [
             models.Index(fields=["status", "pickup_branch", "submitted_at"], name="request_staff_queue"),
@@ -708,12 +698,8 @@ class ExtensionRequest(models.Model):
             models.CheckConstraint(
                 condition=~Q(state="granted") | Q(new_due_date__isnull=False), name="extension_granted_has_date"
             ),
-            models.CheckConstraint(
-                condition=bounds.DESK_DATE.check("new_lender_due_date"), name="extension_new_lender_due_date_range"
-            ),
-            models.CheckConstraint(
-                condition=bounds.DESK_DATE.check("new_due_date"), name="extension_new_due_date_range"
-            ),
+            bounds.DESK_DATE.constraint("new_lender_due_date", "extension_new_lender_due_date_range"),
+            bounds.DESK_DATE.constraint("new_due_date", "extension_new_due_date_range"),
         ]
 
     def __str__(self):

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
 from core import bounds
@@ -456,3 +457,40 @@ def test_the_admin_forms_refuse_out_of_range_numbers(admin_client, faculty):
     page = response.content.decode()
     assert "Enter a whole number from 2000 to 2200." in page
     assert "Enter a whole number from 0 to 1,000,000,000." in page
+
+
+def range_checks():
+    for model in apps.get_models():
+        for constraint in model._meta.constraints:
+            if isinstance(constraint, bounds.RangeCheck):
+                yield model, constraint
+
+
+def test_every_range_check_is_validated_in_python_without_a_query(django_assert_num_queries):
+    """Django validates a CheckConstraint by asking the database (one query each, eleven on a copy
+    request's confirm step); a RangeCheck compares in Python and gives the same verdict."""
+    checks = list(range_checks())
+    assert len(checks) >= 40
+    for model, constraint in checks:
+        field = model._meta.get_field(constraint.field)
+        low, high = constraint.bound.low, constraint.bound.high
+        step = datetime.timedelta(days=1) if isinstance(low, datetime.date) else 1
+        instance = model()
+        with django_assert_num_queries(0):
+            for value in (low, high, None):
+                setattr(instance, field.attname, value)
+                constraint.validate(model, instance)
+            for value in (low - step, high + step):
+                setattr(instance, field.attname, value)
+                with pytest.raises(ValidationError):
+                    constraint.validate(model, instance)
+            constraint.validate(model, instance, exclude={constraint.field})  # excluded: not checked
+
+
+def test_a_range_check_is_the_same_check_in_the_database_and_in_the_migrations():
+    constraint = next(c for c in Request._meta.constraints if c.name == "request_page_count_range")
+    path, _args, kwargs = constraint.deconstruct()
+    assert path == "django.db.models.CheckConstraint"
+    condition = models.Q(page_count__gte=1, page_count__lte=10_000)
+    assert kwargs == {"condition": condition, "name": "request_page_count_range"}
+    assert isinstance(constraint.clone(), bounds.RangeCheck)
