@@ -538,7 +538,9 @@ def cache_backend() -> str:
 
 def setup_django(workdir: Path) -> None:
     """Django in this process as gunicorn runs it, with the static files collected for both."""
-    os.environ.update({k: v for k, v in server_env(workdir).items() if k.startswith("DJANGO_")})
+    os.environ.update(
+        {k: v for k, v in server_env(workdir).items() if k.startswith("DJANGO_") or k == "ALLOW_CONSOLE_EMAIL"}
+    )
     import django
     from django.core.management import call_command
 
