@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from core import keyset
 from core.errors import ServiceError
 from fees.budgets import budget_codes_for, budget_positions
-from ill import lifecycle, rules, search, selectors, services
+from ill import lifecycle, retention, rules, search, selectors, services
 from ill.forms import FORMS
 from ill.forms_desk import (
     BlockForm,
@@ -28,7 +28,10 @@ from patrons.signin import sign_in_lock
 def patrons(request):
     """Patrons by number, name, kana or e-mail (ill.search), a page at a time after a cursor."""
     q = search.clean(request.GET.get("q", ""))
-    found = Patron.objects.select_related("laboratory", "home_branch")
+    # The placeholders that anonymised requests stand under (ill.retention) are nobody to look up.
+    found = Patron.objects.select_related("laboratory", "home_branch").exclude(
+        patron_number__startswith=retention.PLACEHOLDER_PREFIX
+    )
     if q:
         found = found.filter(search.patron_q(q) | Q(user__email__iexact=q))
         first_two = list(found.order_by()[:2])

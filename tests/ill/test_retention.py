@@ -365,3 +365,16 @@ def test_every_retention_job_is_on_the_beat_schedule():
         tasks.clear_email_bodies_task,
     ):
         assert task.name in names
+
+
+def test_the_desk_patron_list_leaves_out_the_placeholders(client, staff_user, history):
+    with at(TODAY):
+        retention.anonymise_closed_requests(TODAY)
+    placeholder = Request.objects.get(pk=history["loan"].pk).patron
+    assert placeholder.patron_number.startswith(retention.PLACEHOLDER_PREFIX)
+    client.force_login(staff_user)
+    listed = client.get(reverse("desk:patrons"))
+    assert listed.status_code == 200
+    assert placeholder.patron_number.encode() not in listed.content
+    found = client.get(reverse("desk:patrons"), {"q": str(retention.ANONYMISED_PATRON)})
+    assert placeholder.patron_number.encode() not in found.content
