@@ -8,15 +8,19 @@ user, and never the admin, even when every request comes through one reverse pro
 The client address. Behind TRUSTED_PROXY_COUNT reverse proxies the address the last proxy saw is
 the entry that many places from the right of X-Forwarded-For (each proxy appends the address it
 was connected from; the last one is REMOTE_ADDR itself and not listed). Entries further left were
-sent by the client and can be anything, so they are never read. django-ipware parses the header;
-its own `proxy_count` counts only the proxies inside the header, hence `count - 1`. It is not
-given REMOTE_ADDR as a second candidate, because it would prefer that one whenever it is a public
-address and the client's is a private one (a campus proxy with a public address and library PCs
-on a private network would then be one client again). Without the header (a request that did not
-come through the proxies) REMOTE_ADDR is used. With TRUSTED_PROXY_COUNT=0 only REMOTE_ADDR is
-read: a client cannot choose its address by sending the header.
+sent by the client and can be anything, so they are never read — not even when the trusted entry
+is not an address (a proxy may write "unknown"): then REMOTE_ADDR is used, which at worst makes
+everyone behind that proxy one address, and the lock is per user, so that locks out nobody else.
+The same when the header is shorter than the chain of proxies (a request that did not come through
+all of them) or missing. With TRUSTED_PROXY_COUNT=0 only REMOTE_ADDR is read: a client cannot
+choose its address by sending the header.
+
+Not django-ipware's `get_client_ip` (axes' default): its `proxy_count` counts only the proxies
+listed inside the header, and with `strict=False` it skips an invalid trusted entry and reads the
+client's own entries further left ("1.2.3.4, unknown" gave 1.2.3.4).
 """
 
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +31,6 @@ from django.conf import settings
 from django.db.models import Max, Sum
 from django.shortcuts import render
 from django.utils import timezone
-from ipware.ip import get_client_ip
 
 FORWARDED_HEADER = "HTTP_X_FORWARDED_FOR"
 
@@ -38,10 +41,13 @@ def client_ip(request) -> str | None:
     count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if count <= 0:
         return remote
-    forwarded, _routable = get_client_ip(
-        request, proxy_count=count - 1, request_header_order=[FORWARDED_HEADER], strict=False
-    )
-    return forwarded or remote
+    entries = [entry.strip() for entry in request.META.get(FORWARDED_HEADER, "").split(",")]
+    if len(entries) < count:
+        return remote
+    try:
+        return str(ipaddress.ip_address(entries[-count]))
+    except ValueError:
+        return remote
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,13 @@ def test_the_client_address_comes_from_the_configured_number_of_proxies(rf):
     assert ip(2, "1.2.3.4, 203.0.113.5, 10.0.0.2") == "203.0.113.5"
     assert ip(1, "192.168.10.20") == "192.168.10.20"  # a PC on the library's private network
     assert ip(1) == PROXY  # not through the proxy
+    # A trusted entry that is not an address never lets the client's own entries through.
+    assert ip(1, "1.2.3.4, unknown") == PROXY
+    assert ip(1, "1.2.3.4,,") == PROXY
+    assert ip(2, "9.9.9.9, unknown, 10.0.0.2") == PROXY
+    assert ip(2, "9.9.9.9, 1.2.3.4, unknown") == "1.2.3.4"  # the outer proxy's entry; the inner one's is about it
+    assert ip(2, "203.0.113.5") == PROXY  # shorter than the chain of proxies
+    assert ip(1, "2001:db8::1") == "2001:db8::1"
 
 
 def test_the_locked_out_page_says_until_when_and_what_to_do_in_the_users_language(patron_a, english):
