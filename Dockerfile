@@ -10,6 +10,7 @@ RUN useradd --create-home --uid 1000 ill
 
 COPY pyproject.toml README.md ./
 COPY config ./config
+COPY core ./core
 COPY ill ./ill
 COPY patrons ./patrons
 COPY fees ./fees

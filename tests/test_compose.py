@@ -98,3 +98,25 @@ def test_docker_compose_refuses_to_start_without_email_url(tmp_path):
     assert "EMAIL_URL" in result.stderr
     result = _compose(tmp_path, EMAIL_URL="smtp://ill:pw@mail.example.ac.jp:587")
     assert result.returncode == 0, result.stderr
+
+
+def test_every_setting_of_env_example_reaches_the_containers():
+    """Compose passes only what its `environment:` lists (the image has no .env): a setting documented
+    in .env.example but not listed there is silently ignored in production (TRUSTED_PROXY_COUNT was)."""
+    app = yaml.safe_load(COMPOSE.read_text())["x-app"]["environment"]
+    documented = {
+        line.split("=", 1)[0].strip()
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    assert documented - set(app) == {"POSTGRES_PASSWORD"}  # the database service's own
+
+
+def test_the_web_port_is_published_on_loopback_for_the_tls_proxy():
+    """Reached directly, gunicorn would take any X-Forwarded-For a client sends as the proxy's."""
+    web = yaml.safe_load(COMPOSE.read_text())["services"]["web"]
+    assert web["ports"] == ["127.0.0.1:8000:8000"]
+    assert (
+        yaml.safe_load(COMPOSE.read_text())["x-app"]["environment"]["TRUSTED_PROXY_COUNT"]
+        == "${TRUSTED_PROXY_COUNT:-1}"
+    )
