@@ -243,11 +243,23 @@ def _openurl_pairs(request) -> tuple[list[tuple[str, str]], bool]:
         data = request.POST if request.method == "POST" else request.GET
         pairs = [(key, value) for key, values in data.lists() for value in values]
     except TooManyFieldsSent:
+        if request.method == "POST" and request.content_type != "application/x-www-form-urlencoded":
+            raise  # a multipart body is consumed already: a 400, as Django answers any such post
         raw = request.body if request.method == "POST" else request.META.get("QUERY_STRING", "")
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
         pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=None)[: openurl.MAX_PARAMS + 1]
-    relayed = any(key == OPENURL_RELAY and value for key, value in pairs)
+    relayed = any(key == OPENURL_RELAY and value for key, value in pairs) and _from_this_site(request)
     return [(key, value) for key, value in pairs if key != OPENURL_RELAY], relayed
+
+
+def _from_this_site(request) -> bool:
+    """Whether the browser says this post comes from one of this site's own pages (Origin, or
+    Sec-Fetch-Site). Another site could post the relay marker itself; taken at its word, that post
+    (without the session cookie) would start a new session and sign the patron out."""
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin:
+        return origin == f"{request.scheme}://{request.get_host()}"
+    return request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
 
 
 @csrf_exempt  # it only fills in a form (nothing is saved), and link resolvers post from other sites

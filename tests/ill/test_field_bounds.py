@@ -364,9 +364,11 @@ def gunicorn_url(transactional_db, tmp_path):
         server.wait(timeout=20)
 
 
-def send(port, method, path, body=None, cookie=""):
+def send(port, method, path, body=None, cookie="", origin=None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Cookie": cookie} if cookie else {}
+    if origin:
+        headers["Origin"] = origin
     if body is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     try:
@@ -408,13 +410,17 @@ def test_openurl_links_of_10_and_100_kb_get_a_page_that_carries_them_over(gunico
     assert status == 200
     assert "data-openurl-relay" in page and 'name="rft.atitle" value="Interlibrary loan at scale"' in page
     # Not logged in at all: the citation waits in the session while the patron logs in.
-    status, headers, page = send(port, "POST", "/openurl/", body=long_openurl(10_000) + "&_relay=1")
+    status, headers, page = send(
+        port, "POST", "/openurl/", body=long_openurl(10_000) + "&_relay=1", origin=f"http://127.0.0.1:{port}"
+    )
     assert status == 302
     assert headers["Location"].startswith("/accounts/login/?next=/openurl%3Fsaved%3D1")
 
 
 def test_a_posted_citation_waits_for_the_login(client, undergraduate):
-    response = client.post("/openurl/", long_openurl(20_000) + "&_relay=1", content_type=FORM)
+    response = client.post(
+        "/openurl/", long_openurl(20_000) + "&_relay=1", content_type=FORM, headers={"origin": "http://testserver"}
+    )
     assert response.status_code == 302
     client.force_login(undergraduate.user)  # the session's data survive the login
     response = client.get("/openurl?saved=1")
@@ -494,3 +500,23 @@ def test_a_range_check_is_the_same_check_in_the_database_and_in_the_migrations()
     condition = models.Q(page_count__gte=1, page_count__lte=10_000)
     assert kwargs == {"condition": condition, "name": "request_page_count_range"}
     assert isinstance(constraint.clone(), bounds.RangeCheck)
+
+
+def test_another_site_cannot_post_the_relay_marker_to_sign_a_patron_out(client, undergraduate):
+    """The marker says "posted by this site's own relay page"; from another site (its Origin, or no
+    Origin and a cross-site Sec-Fetch-Site) it is not believed: the relay page, and no new session
+    whose cookie would replace the patron's."""
+    for headers in ({"origin": "https://evil.example"}, {"sec-fetch-site": "cross-site"}, {}):
+        response = client.post("/openurl/", long_openurl(1_000) + "&_relay=1", content_type=FORM, headers=headers)
+        assert response.status_code == 200
+        assert "data-openurl-relay" in response.content.decode()
+        assert "sessionid" not in response.cookies
+    same_site = client.post(
+        "/openurl/", long_openurl(1_000) + "&_relay=1", content_type=FORM, headers={"sec-fetch-site": "same-origin"}
+    )
+    assert same_site.status_code == 302
+
+
+def test_a_multipart_post_with_too_many_fields_is_a_400(patron_client):
+    fields = {f"au{n}": "x" for n in range(1_500)}
+    assert patron_client.post("/openurl/", fields).status_code == 400
