@@ -1,3 +1,4 @@
+import logging
 from functools import partial
 
 from django import forms
@@ -26,6 +27,8 @@ from ill.models import (
     RequestNumberCounter,
 )
 from ill.services import add_note
+
+log = logging.getLogger(__name__)
 
 
 @admin.register(LendingInstitution)
@@ -93,6 +96,16 @@ class HoldingsImportForm(forms.Form):
         return upload
 
 
+def _queue_import(job_id: int) -> None:
+    """Hand the import to a worker; with the broker down the job fails at once with a message
+    (the page says so) instead of a 500 and a job left queued for ever."""
+    try:
+        tasks.import_holdings_task.delay(job_id)
+    except Exception:
+        log.warning("could not queue holdings import %s", job_id, exc_info=True)
+        holdings.fail_unqueued(job_id)
+
+
 @admin.register(LocalHolding)
 class LocalHoldingAdmin(admin.ModelAdmin):
     list_display = ["source_id", "title", "call_number", "status", "is_electronic", "branch"]
@@ -139,7 +152,7 @@ class LocalHoldingAdmin(admin.ModelAdmin):
                     job = holdings.create_job(
                         upload.read(), form.cleaned_data["format"], file_name=upload.name or "", user=request.user
                     )
-                    transaction.on_commit(partial(tasks.import_holdings_task.delay, job.pk))
+                    transaction.on_commit(partial(_queue_import, job.pk))
                 self.message_user(request, _("The file was received: this page shows its import."))
                 return redirect("admin:ill_localholding_import_job", job_id=job.pk)
         holdings.mark_stale_jobs()

@@ -625,6 +625,9 @@ def swap(job: HoldingsImport) -> tuple[int, int]:
             raise Superseded
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                # One swap at a time: two imports with the same records would deadlock in the upsert
+                # and count each other's rows as created or updated.
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('ill.holdings.swap'))")
                 # Fresh statistics first: on a new installation (or with autovacuum behind) the planner
                 # takes the staged rows and the holdings for one row each and joins 50,000 × 50,000
                 # in a nested loop (minutes, not seconds). ANALYZE samples and takes no blocking lock.
@@ -733,10 +736,31 @@ def run_job(
     return HoldingsImport.objects.defer("data").get(pk=job_id)
 
 
+NOT_QUEUED = _(
+    "The import could not be handed to a worker (the task queue did not answer). "
+    "The holdings were not changed: upload the file again."
+)
+
+
+def fail_unqueued(job_id: int) -> None:
+    """The job's task could not be queued (broker down): failed at once, its file dropped."""
+    HoldingsImport.objects.filter(pk=job_id, state=HoldingsImport.State.QUEUED).update(
+        state=HoldingsImport.State.FAILED,
+        step=HoldingsImport.Step.FINISHED,
+        message=str(NOT_QUEUED),
+        finished_at=timezone.now(),
+        data=b"",
+    )
+
+
 def mark_stale_jobs() -> int:
-    """Running jobs that showed no sign of life for STALE_AFTER lost their worker: marked failed
-    (a swap under way holds its job's row lock and is skipped)."""
+    """Running jobs that showed no sign of life for STALE_AFTER lost their worker, and queued jobs
+    no worker took within STALE_AFTER lost their task: marked failed (a swap under way holds its
+    job's row lock and is skipped)."""
     cutoff = timezone.now() - STALE_AFTER
+    lost = HoldingsImport.objects.filter(state=HoldingsImport.State.QUEUED, created_at__lt=cutoff)
+    for pk in lost.values_list("pk", flat=True)[:100]:
+        fail_unqueued(pk)
     with transaction.atomic():
         stale = list(
             HoldingsImport.objects.select_for_update(skip_locked=True)

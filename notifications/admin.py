@@ -43,13 +43,13 @@ class OutboxMessageAdmin(BigTableAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description=_("Retry the selected failed messages"))
+    @admin.action(description=_("Retry the selected failed messages"), permissions=["change"])
     def retry_failed(self, request, queryset):
         ids = queryset.filter(status=OutboxMessage.Status.FAILED).values_list("pk", flat=True)
         count = services.retry_failed(list(ids[: services.push_batch()]))
         self.message_user(request, _("%(count)d message(s) queued again.") % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description=_("Send the selected pending messages now"))
+    @admin.action(description=_("Send the selected pending messages now"), permissions=["change"])
     def send_pending_now(self, request, queryset):
         ids = queryset.filter(status=OutboxMessage.Status.PENDING).values_list("pk", flat=True)
         count = services.send_now(list(ids[: services.push_batch()]))

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 import time_machine
 from celery.exceptions import SoftTimeLimitExceeded
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import StopUpload
 from django.db import connection
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from ill import holdings, tasks
@@ -320,3 +322,32 @@ def test_a_worker_in_another_process_imports_and_a_killed_one_changes_nothing(tm
     with time_machine.travel(timezone.now() + holdings.STALE_AFTER + datetime.timedelta(minutes=1)):
         assert admin_en.get(f"{IMPORT}{big.pk}/status.json").json()["state"] == "failed"
     assert LocalHolding.objects.count() == 5 and not HoldingsImportRow.objects.exists()
+
+
+def test_with_the_broker_down_the_upload_fails_at_once_with_a_message(
+    admin_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The task cannot be queued: not a 500 and a job left "queued" for ever with its file."""
+
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.import_holdings_task, "delay", down)
+    upload = SimpleUploadedFile("h.csv", b"source_id,title\nB1,A book\n", content_type="text/csv")
+    url = reverse("admin:ill_localholding_import")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, {"file": upload, "format": "csv"})
+    assert response.status_code == 302
+    response = admin_client.get(response["Location"])
+    assert response.status_code == 200
+    job = HoldingsImport.objects.get()
+    assert job.state == HoldingsImport.State.FAILED and job.data == b""
+    assert not LocalHolding.objects.exists()
+
+
+def test_a_queued_job_no_worker_took_is_failed_after_a_while():
+    job = holdings.create_job(b"source_id,title\nB1,A book\n", "csv", file_name="h.csv", user=None)
+    HoldingsImport.objects.filter(pk=job.pk).update(created_at=timezone.now() - holdings.STALE_AFTER * 2)
+    holdings.mark_stale_jobs()
+    job.refresh_from_db()
+    assert job.state == HoldingsImport.State.FAILED and job.data == b""
