@@ -50,6 +50,10 @@ import django
 import redis
 from aiosmtpd.controller import Controller
 from celery import Celery
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -146,11 +150,6 @@ def main():
 
     django.setup()
     # The app's models can be imported only once Django is set up (a standalone script).
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.db import transaction
-    from django.utils import timezone
-
     from fees.models import BudgetCode, current_fiscal_year
     from ill import services
     from ill.models import LendingInstitution, Request
