@@ -157,9 +157,10 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_LOCKOUT_CALLABLE = "patrons.signin.lockout_response"
 # The client address: TRUSTED_PROXY_COUNT is how many reverse proxies stand in front of the app
-# (each appending to X-Forwarded-For); 0 = none, only REMOTE_ADDR is read. Read through
-# django-ipware by patrons.signin.client_ip. Set it to exactly the number of proxies: one too
-# many lets a client choose its address, one too few makes every client the proxy.
+# (each appending to X-Forwarded-For); 0 = none, only REMOTE_ADDR is read. Taken by
+# patrons.signin.client_ip: exactly the entry that many places from the right, else REMOTE_ADDR.
+# Set it to exactly the number of proxies: one too many lets a client choose its address, one too
+# few makes every client the proxy.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "patrons.signin.client_ip"
 
