@@ -2,7 +2,11 @@
 extension, accepting a charge; the staff's patron page with a block and a request on the patron's
 behalf, the print-outs and the charges report."""
 
+import datetime
+
 import pytest
+from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from fees.models import Charge
@@ -89,3 +93,23 @@ def test_the_charges_report_and_its_csv(desk_page, live_server, undergraduate, l
         desk.get_by_test_id("csv-summary").click()
     content = open(download.value.path(), encoding="utf-8").read()
     assert content.startswith("\ufeff") and "490" in content
+
+
+def test_staff_push_the_waiting_and_the_failed_emails_from_the_desk(desk_page, live_server, undergraduate):
+    """After an outage: the messages waiting for their next attempt and those that failed are sent
+    from the desk's e-mail page at once (the test settings send through the memory back-end)."""
+    later = timezone.now() + datetime.timedelta(minutes=30)
+    refused = "Connection refused"
+    waiting = f.OutboxMessageFactory(status="pending", attempts=5, next_attempt_at=later, last_error=refused)
+    failed = f.OutboxMessageFactory(status="failed", attempts=8, last_error=refused)
+    desk = desk_page
+    desk.goto(f"{live_server.url}/desk/emails/")
+    desk.get_by_test_id("send-all").click()
+    expect(desk.locator(".alert")).to_have_count(1)
+    waiting.refresh_from_db()
+    assert waiting.status == "sent"
+    desk.get_by_test_id("retry-all").click()
+    failed.refresh_from_db()
+    assert failed.status == "sent"
+    expect(desk.get_by_test_id("retry-all")).to_have_count(0)
+    assert len(mail.outbox) == 2
