@@ -23,6 +23,7 @@ urlpatterns = [
     path("my/", include("ill.urls_patron")),
     path("openurl", ill_views.openurl_link, name="openurl"),
     path("openurl/", ill_views.openurl_link),
+    path("desk/reports/", include("reports.urls")),
     path("desk/", include("ill.urls_desk")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "patrons",
     "fees",
     "notifications",
+    "reports",
 ]
 
 MIDDLEWARE = [
