@@ -602,6 +602,20 @@ class LenderCandidate(models.Model):
         FILLED = "filled", _("Filled")
         SKIPPED = "skipped", _("Skipped")
 
+    class UnfilledReason(models.TextChoices):
+        """Why a lender could not supply, as NACSIS-ILL's refusal (謝絶) reasons are written."""
+
+        NOT_HELD = "not_held", _("Not held")
+        ON_LOAN = "on_loan", _("On loan or in use")
+        NOT_FOR_LOAN = "not_for_loan", _("Not for loan")
+        MISSING = "missing", _("Missing or not on the shelf")
+        AT_BINDERY = "at_bindery", _("At the bindery or being repaired")
+        FRAGILE = "fragile", _("Too fragile to lend or copy")
+        COPYRIGHT = "copyright", _("Copyright does not allow it")
+        CONDITIONS = "conditions", _("Conditions not accepted (fee, payment, delivery)")
+        NO_ANSWER = "no_answer", _("No answer from the lender")
+        OTHER = "other", _("Other reason")
+
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="candidates")
     position = models.PositiveSmallIntegerField(_("position in the list"))
     lender = models.ForeignKey(LendingInstitution, on_delete=models.PROTECT, related_name="+", verbose_name=_("lender"))
@@ -610,6 +624,7 @@ class LenderCandidate(models.Model):
     ordered_at = models.DateTimeField(_("ordered"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     answer_note = models.CharField(_("answer"), max_length=300, blank=True)
+    unfilled_reason = models.CharField(_("reason unfilled"), max_length=20, choices=UnfilledReason.choices, blank=True)
 
     class Meta:
         verbose_name = _("candidate lender")

@@ -5,6 +5,7 @@ as a chart (when it has one) with the same figures as a table under it, and the 
 same rows as CSV or .xlsx. So what is printed, charted and downloaded can never disagree.
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 # How a column's values are written: plain text, a count, whole yen, a percentage (a float 0–100,
@@ -42,6 +43,9 @@ class Table:
     footer: list | None = None  # a totals row, aligned with columns
     summary: str = ""  # one sentence for the chart's aria-label
     extra: dict = field(default_factory=dict)  # anything a template needs besides the figures
+    # For a list that grows with the data (every lender, every budget code): the page shows `rows`
+    # (the top ones and an "all others" line) and the export streams every row from this.
+    all_rows: Callable[[], Iterable[list]] | None = None
 
 
 @dataclass(frozen=True)
