@@ -2,13 +2,19 @@ from django import template
 
 from core.templatetags import money
 from fees.labels import line_label
-from ill import selectors
+from ill import barcodes, selectors
 from ill.models import Request
 
 register = template.Library()
 
 
 register.filter("yen", money.yen)
+
+
+@register.simple_tag
+def barcode(value, label=""):
+    """A Code 128 bar code of `value` (a request number) as inline SVG."""
+    return barcodes.code128_svg(str(value), label=str(label))
 
 
 @register.filter
