@@ -20,8 +20,9 @@ from ill.forms_desk import (
     PaymentForm,
     RejectForm,
     ReturnForm,
+    UnfilledForm,
 )
-from ill.models import Request
+from ill.models import LenderCandidate, Request
 from ill.states import OPEN_EXTENSION_STATES
 from patrons.permissions import desk_required
 
@@ -156,9 +157,11 @@ ACTIONS = {
         gettext_lazy("Cancel on the patron's behalf"),
     ),
     "mark_unfilled": (
-        NoteForm,
+        UnfilledForm,
         _note_form(gettext_lazy("Mark unfilled"), "btn-warning"),
-        _note_action(services.mark_unfilled),
+        lambda item, form, user: services.mark_unfilled(
+            item, actor=user, note=form.cleaned_data["note"], reason=form.cleaned_data["reason"]
+        ),
         gettext_lazy("Marked unfilled."),
         gettext_lazy("The lender cannot supply it"),
     ),
@@ -296,7 +299,7 @@ def _detail_context(item, bound=None):
         "charge": charge,
         "charge_lines": list(charge.lines.all()) if charge else [],
         "payments": list(item.payments.all()) if charge else [],
-        "events": list(item.events.select_related("actor")),
+        "events": _with_unfilled_reasons(item.events.select_related("actor")),
         "candidates": candidates,
         "extensions": extensions,
         "action_forms": action_forms,
@@ -309,6 +312,16 @@ def _detail_context(item, bound=None):
             item.messages.only("id", "request_id", "kind", "status", "created_at").order_by("-created_at")[:10]
         ),
     }
+
+
+def _with_unfilled_reasons(events) -> list:
+    """The events, a lender's answer carrying its reason in the reader's language (`reason_label`)."""
+    labels = dict(LenderCandidate.UnfilledReason.choices)
+    events = list(events)
+    for event in events:
+        reason = event.data.get("reason") if event.action == "mark_unfilled" and event.data else None
+        event.reason_label = labels.get(reason, "") if reason else ""
+    return events
 
 
 @desk_required
