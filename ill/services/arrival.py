@@ -20,7 +20,7 @@ from fees.models import Charge
 from fees.tasks import monitor_after_commit
 from ill import countcache, notices
 from ill.models import LenderCandidate, LendingInstitution, Request, RequestEvent
-from ill.services.transitions import add_note, apply, ensure_can, lock
+from ill.services.transitions import add_note, apply, ensure_can, lock, skip_waiting_candidates
 from ill.states import CANDIDATE
 from notifications.models import OutboxMessage
 
@@ -162,6 +162,7 @@ def record_arrival(
         candidate.state = CANDIDATE.find("arrived", candidate.state).target
         candidate.answered_at = request.arrived_at
         candidate.save(update_fields=["state", "answered_at"])
+    skip_waiting_candidates(request)  # the lenders after the one that supplied it will never be asked
     event = apply(
         request,
         "record_arrival",

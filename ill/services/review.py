@@ -8,7 +8,7 @@ from core.errors import ServiceError
 from fees import support
 from ill import notices
 from ill.models import Request
-from ill.services.transitions import add_note, apply, lock
+from ill.services.transitions import add_note, apply, lock, skip_waiting_candidates
 
 S = Request.Status
 
@@ -22,6 +22,7 @@ def cancel(request: Request, *, actor, reason: str = "") -> Request:
     request = lock(request)
     request.status_note = reason
     request.closed_at = timezone.now()
+    skip_waiting_candidates(request)
     event = apply(request, "cancel", actor=actor, note=reason)
     support.release(request, note=reason)
     notices.notify_patron(request, "cancelled", event=event)
@@ -37,6 +38,7 @@ def reject(request: Request, *, actor, reason: str, note: str = "") -> Request:
     request.reject_reason = reason
     request.status_note = note
     request.closed_at = timezone.now()
+    skip_waiting_candidates(request)
     event = apply(request, "reject", actor=actor, note=note, data={"reason": reason})
     support.release(request, note=note)
     notices.notify_patron(request, "rejected", event=event)

@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import TransitionNotAllowed
 from ill import lifecycle
-from ill.models import Request, RequestEvent
+from ill.models import LenderCandidate, Request, RequestEvent
+from ill.states import CANDIDATE
 
 S = Request.Status
 
@@ -88,3 +89,11 @@ def add_note(
         data=data or {},
         visible_to_patron=visible_to_patron,
     )
+
+
+def skip_waiting_candidates(request: Request) -> None:
+    """The candidate lenders not asked yet will never be: when the request arrived from an earlier
+    one, or was cancelled, rejected or closed, they are marked skipped (the candidates' machine)."""
+    for candidate in request.candidates.filter(state=LenderCandidate.State.WAITING):
+        candidate.state = CANDIDATE.find("skip", candidate.state).target
+        candidate.save(update_fields=["state"])

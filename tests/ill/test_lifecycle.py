@@ -266,3 +266,15 @@ def test_when_the_next_candidate_cannot_be_ordered_the_request_waits_as_unfilled
     services.order(request, actor=staff_user, shipping_method="mail")
     request.refresh_from_db()
     assert (request.status, request.lender) == ("ordered", no_express)
+
+
+@pytest.mark.django_db
+def test_the_candidates_not_asked_are_skipped_once_an_earlier_one_supplied(staff_user, lender, second_lender):
+    third = f.LendingInstitutionFactory()
+    request = f.RequestFactory(kind="loan")
+    services.order(request, actor=staff_user, lenders=[lender, second_lender, third])
+    services.mark_unfilled(request, actor=staff_user, note="貸出中")
+    services.record_arrival(request, actor=staff_user, lender_due_date=f.future(14), notify=False)
+    states = list(request.candidates.order_by("position").values_list("position", "state", "answered_at"))
+    assert [(position, state) for position, state, _at in states] == [(1, "unfilled"), (2, "filled"), (3, "skipped")]
+    assert states[2][2] is None  # never asked, never answered
