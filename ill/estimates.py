@@ -28,6 +28,23 @@ LOAN_TIMES = {
 }
 LOAN_PERIOD = _("Loan period: usually 1–2 weeks (about 2 weeks from the National Diet Library).")
 
+# The same estimates as numbers of days (low, high; None = no upper bound), for the turnaround report
+# (reports.figures) to set the library's own times against. "1 hour" is written as 0 days.
+COPY_DAYS = {
+    Request.Delivery.MAIL: (3, 7),
+    Request.Delivery.EXPRESS: (2, 5),
+    Request.Delivery.FAX: (0, 2),
+}
+OVERSEAS_COPY_DAYS = (5, 21)
+LOAN_DAYS = {
+    K.JAPANESE_UNIVERSITY: (7, None),
+    K.NDL: (7, None),
+    K.REGIONAL_NETWORK: (7, 14),
+    K.RESEARCH_INSTITUTION: (7, 14),
+    K.OVERSEAS: (14, None),
+    K.OTHER: (14, None),
+}
+
 
 @dataclass(frozen=True)
 class Estimate:

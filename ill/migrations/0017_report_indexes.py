@@ -26,4 +26,22 @@ class Migration(migrations.Migration):
                 verbose_name="reason unfilled",
             ),
         ),
+        # The report rollup (reports.rollup): requests changed since its last refresh, one month's
+        # arrivals, one month's orders to lenders.
+        migrations.AddIndex(
+            model_name="request",
+            index=models.Index(fields=["updated_at"], name="request_updated"),
+        ),
+        migrations.AddIndex(
+            model_name="request",
+            index=models.Index(
+                condition=models.Q(("arrived_at__isnull", False)), fields=["arrived_at"], name="request_arrived"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="lendercandidate",
+            index=models.Index(
+                condition=models.Q(("ordered_at__isnull", False)), fields=["ordered_at"], name="candidate_ordered"
+            ),
+        ),
     ]

@@ -1,0 +1,404 @@
+"""The monthly rollup the report pages read (reports.models.rollup), and the survey's counts.
+
+Why: with 1,000,000 requests a fiscal year grouped straight from the requests is a sequential scan
+(200–700 ms a query), so the figures are kept per month and a page adds up at most twelve months of
+small rows.
+
+How it stays right:
+- A month's rows are always recomputed together from the raw rows (`refresh_month`), never edited
+  one by one; every figure therefore equals the raw computation as of the last refresh.
+- A request is counted in the months of its dates: submitted, first ordered (the earliest order to
+  any of its candidate lenders), arrived, and the months its lenders were asked and its charge was
+  recorded. Those dates never move once set, so a change to a request only ever touches the months
+  it is already in: `dirty_months` finds them from the requests whose `updated_at` is after the
+  watermark (every lifecycle service saves the request, which moves `updated_at`).
+- The watermark is the start of the last full refresh less `LAG`, so a transaction that saved a
+  request before a refresh began but committed after it is still read by the next one. A page's
+  quick refresh reads only what changed after the newest `updated_at` already read (`seen`), so it
+  does not redo that overlap on every view.
+- One refresher at a time: the state row is locked (SELECT … FOR UPDATE); a page that finds it
+  locked shows the figures it has, with their time.
+- A change of a lender's kind or country (copied into the rollup) marks it for a full rebuild.
+"""
+
+import datetime
+import math
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, Sum, Value
+from django.db.models.functions import Coalesce, NullIf, TruncMonth
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from fees.models import Charge
+from fees.selectors import FISCAL_MONTHS
+from ill.models import LenderCandidate, LendingInstitution, Request
+from reports.models import CandidateMonth, ChargeMonth, DurationMonth, RequestMonth, RollupState
+
+LAG = datetime.timedelta(minutes=2)  # longer than any transaction that saves a request
+SYNC_MONTHS = 3  # a page refreshes at most this many months itself; more waits for the task
+STATE_PK = 1
+
+Basis = RequestMonth.Basis
+Measure = DurationMonth.Measure
+
+
+# Months ---------------------------------------------------------------------------------------
+
+
+def month_of(moment: datetime.datetime) -> datetime.date:
+    """The first day of the month of an aware time, in the site's time zone."""
+    local = timezone.localtime(moment)
+    return datetime.date(local.year, local.month, 1)
+
+
+def next_month(month: datetime.date) -> datetime.date:
+    return datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    following = next_month(month)
+    return (
+        timezone.make_aware(datetime.datetime(month.year, month.month, 1)),
+        timezone.make_aware(datetime.datetime(following.year, following.month, 1)),
+    )
+
+
+def fiscal_months(fiscal_year: int, month: int | None = None) -> list[datetime.date]:
+    """First days of the fiscal year's months, April first (or of its one calendar month)."""
+    months = [datetime.date(fiscal_year if m >= 4 else fiscal_year + 1, m, 1) for m in FISCAL_MONTHS]
+    if month is not None:
+        return [m for m in months if m.month == month]
+    return months
+
+
+def is_overseas(kind: str | None, country: str | None) -> bool | None:
+    """A lender abroad: of the overseas kind or outside Japan; None for no lender."""
+    if kind is None:
+        return None
+    return kind == LendingInstitution.Kind.OVERSEAS or (country or "JP").upper() != "JP"
+
+
+def hours_between(start: datetime.datetime, end: datetime.datetime) -> int:
+    """Whole hours from start to end, rounded down (never below 0)."""
+    return max(0, math.floor((end - start).total_seconds() / 3600))
+
+
+# Recomputing one month ------------------------------------------------------------------------
+
+
+def _request_groups(queryset, prefix: str = ""):
+    """Group requests (or candidates, with prefix "request__") by what RequestMonth keeps; the
+    lender is the request's own (the one that has it now or supplied it) or the candidate's."""
+    supplied = ExpressionWrapper(Q(**{f"{prefix}arrived_at__isnull": False}), output_field=BooleanField())
+    return (
+        queryset.annotate(supplied_=supplied)
+        .values(
+            f"{prefix}pickup_branch_id",
+            f"{prefix}kind",
+            f"{prefix}status",
+            "lender__kind",
+            "lender__country",
+            "supplied_",
+        )
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+
+
+def _request_rows(basis: str, month: datetime.date, groups, prefix: str = ""):
+    rows = defaultdict(int)
+    for g in groups:
+        kind, country = g["lender__kind"], g["lender__country"]
+        key = (
+            g[f"{prefix}pickup_branch_id"],
+            g[f"{prefix}kind"],
+            g[f"{prefix}status"],
+            kind or "",
+            is_overseas(kind, country),
+            g["supplied_"],
+        )
+        rows[key] += g["n"]
+    return [
+        RequestMonth(
+            basis=basis,
+            month=month,
+            branch_id=branch,
+            kind=kind,
+            status=status,
+            lender_kind=lender_kind,
+            overseas=overseas,
+            supplied=supplied,
+            count=n,
+        )
+        for (branch, kind, status, lender_kind, overseas, supplied), n in rows.items()
+    ]
+
+
+def first_orders():
+    """The candidates that were a request's first order to a lender."""
+    earlier = LenderCandidate.objects.filter(
+        request=OuterRef("request"), ordered_at__isnull=False, ordered_at__lt=OuterRef("ordered_at")
+    )
+    return LenderCandidate.objects.filter(ordered_at__isnull=False).exclude(Exists(earlier))
+
+
+def delivery_expression():
+    """How it came: the shipment's delivery recorded at arrival, else the shipping method of the
+    order, else what the patron asked for."""
+    return Coalesce(
+        F("charge__shipment__delivery_method"),
+        NullIf(F("shipping_method"), Value("")),
+        F("delivery_method"),
+    )
+
+
+def compute_month(month: datetime.date) -> dict[str, list]:
+    """Every rollup row of one month, from the raw rows."""
+    start, end = month_bounds(month)
+    submitted = Request.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
+    arrived = Request.objects.filter(arrived_at__gte=start, arrived_at__lt=end)
+    ordered = first_orders().filter(ordered_at__gte=start, ordered_at__lt=end)
+
+    requests = _request_rows(Basis.SUBMITTED, month, _request_groups(submitted))
+    requests += _request_rows(Basis.ARRIVED, month, _request_groups(arrived))
+    requests += _request_rows(Basis.ORDERED, month, _request_groups(ordered, "request__"), "request__")
+
+    candidates = [
+        CandidateMonth(
+            month=month,
+            branch_id=g["request__pickup_branch_id"],
+            lender_id=g["lender_id"],
+            state=g["state"],
+            unfilled_reason=g["unfilled_reason"],
+            count=g["n"],
+        )
+        for g in LenderCandidate.objects.filter(ordered_at__gte=start, ordered_at__lt=end)
+        .values("request__pickup_branch_id", "lender_id", "state", "unfilled_reason")
+        .annotate(n=Count("*"))
+        .order_by()
+    ]
+
+    histograms = defaultdict(lambda: defaultdict(int))
+    for branch, kind, lender_kind, country, delivery, submitted_at, ordered_at, arrived_at in (
+        arrived.annotate(delivery_=delivery_expression())
+        .values_list(
+            "pickup_branch_id",
+            "kind",
+            "lender__kind",
+            "lender__country",
+            "delivery_",
+            "submitted_at",
+            "ordered_at",
+            "arrived_at",
+        )
+        .order_by()
+        .iterator(chunk_size=5000)
+    ):
+        group = (branch, kind, lender_kind or "", bool(is_overseas(lender_kind, country)), delivery)
+        histograms[(*group, Measure.SUBMITTED)][hours_between(submitted_at, arrived_at)] += 1
+        if ordered_at is not None:
+            histograms[(*group, Measure.ORDERED)][hours_between(ordered_at, arrived_at)] += 1
+    durations = [
+        DurationMonth(
+            month=month,
+            branch_id=branch,
+            kind=kind,
+            lender_kind=lender_kind,
+            overseas=overseas,
+            delivery=delivery,
+            measure=measure,
+            count=sum(hist.values()),
+            hours={str(h): n for h, n in sorted(hist.items())},
+        )
+        for (branch, kind, lender_kind, overseas, delivery, measure), hist in histograms.items()
+    ]
+
+    charges = [
+        ChargeMonth(
+            month=month,
+            branch_id=g["request__pickup_branch_id"],
+            payment_class=g["payment_class"],
+            budget_code_id=g["budget_code_id"],
+            count=g["n"],
+            total=g["total"] or 0,
+        )
+        for g in Charge.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values("request__pickup_branch_id", "payment_class", "budget_code_id")
+        .annotate(n=Count("*"), total=Sum("total"))
+        .order_by()
+    ]
+    return {"requests": requests, "candidates": candidates, "durations": durations, "charges": charges}
+
+
+ROLLUP_MODELS = {
+    "requests": RequestMonth,
+    "candidates": CandidateMonth,
+    "durations": DurationMonth,
+    "charges": ChargeMonth,
+}
+
+
+def refresh_month(month: datetime.date) -> None:
+    """Rewrite one month's rows of every rollup table from the raw rows."""
+    rows = compute_month(month)
+    for name, model in ROLLUP_MODELS.items():
+        model.objects.filter(month=month).delete()
+        model.objects.bulk_create(rows[name], batch_size=2000)
+
+
+# What changed ---------------------------------------------------------------------------------
+
+
+def dirty_months(since: datetime.datetime | None) -> set[datetime.date]:
+    """The months the requests changed after `since` are counted in (every month if None)."""
+    if since is None:
+        return all_months()
+    changed = Request.objects.filter(updated_at__gt=since)
+    sources = [
+        (changed, "submitted_at"),
+        (changed.filter(arrived_at__isnull=False), "arrived_at"),
+        (LenderCandidate.objects.filter(request__updated_at__gt=since, ordered_at__isnull=False), "ordered_at"),
+        (Charge.objects.filter(request__updated_at__gt=since), "created_at"),
+    ]
+    months = set()
+    for queryset, field in sources:
+        for moment in queryset.annotate(m=TruncMonth(field)).values_list("m", flat=True).distinct().order_by():
+            months.add(_as_month(moment))
+    return months
+
+
+def _as_month(value) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+        return datetime.date(value.year, value.month, 1)
+    return datetime.date(value.year, value.month, 1)
+
+
+def all_months() -> set[datetime.date]:
+    """Every month from the first request's to this one."""
+    first = Request.objects.order_by("submitted_at").values_list("submitted_at", flat=True).first()
+    if first is None:
+        return set()
+    month, last = month_of(first), month_of(timezone.now())
+    months = set()
+    while month <= last:
+        months.add(month)
+        month = next_month(month)
+    return months
+
+
+# Refreshing -----------------------------------------------------------------------------------
+
+
+def state() -> RollupState:
+    found, _created = RollupState.objects.get_or_create(pk=STATE_PK)
+    return found
+
+
+def _locked_state(wait: bool) -> RollupState | None:
+    state()  # make sure the row exists before locking it
+    queryset = RollupState.objects.select_for_update(skip_locked=not wait)
+    return queryset.filter(pk=STATE_PK).first()
+
+
+def _newest_update():
+    return Request.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
+
+
+def refresh(*, rebuild: bool = False, wait: bool = True, max_months: int | None = None, quick: bool = False) -> dict:
+    """Bring the rollup up to date. `rebuild` recomputes every month; `max_months` gives up (and
+    changes nothing) when more months than that are dirty; `quick` (a page) reads only what changed
+    after the newest change already read, without the overlap of LAG; `wait=False` gives up when
+    another refresher holds the lock. Returns {"months": n, "done": bool, "computed_at": time}."""
+    started = timezone.now()
+    with transaction.atomic():
+        current = _locked_state(wait)
+        if current is None:
+            return {"months": 0, "done": False, "computed_at": None}
+        full = rebuild or current.rebuild_needed or current.watermark is None
+        newest = _newest_update()
+        if full:
+            months = all_months()
+        else:
+            since = max(current.seen or current.watermark, current.watermark) if quick else current.watermark
+            months = dirty_months(since)
+        if max_months is not None and len(months) > max_months:
+            return {"months": len(months), "done": False, "computed_at": current.computed_at}
+        if full:
+            for model in ROLLUP_MODELS.values():
+                model.objects.all().delete()
+        for month in sorted(months):
+            refresh_month(month)
+        if not quick or full:
+            current.watermark = started - LAG
+            current.rebuild_needed = False
+        if newest is not None:
+            current.seen = max(filter(None, [current.seen, newest]))
+        if months or not quick:
+            current.computed_at = timezone.now()
+        current.save()
+        return {"months": len(months), "done": True, "computed_at": current.computed_at}
+
+
+def refresh_for_page() -> dict:
+    """What a report page calls before reading: refresh here and now when only a few months changed
+    (so a librarian sees the arrival just recorded), else leave it to the task and say how old the
+    figures are. Never waits for another refresher."""
+    return refresh(wait=False, max_months=SYNC_MONTHS, quick=True)
+
+
+def computed_at():
+    return RollupState.objects.filter(pk=STATE_PK).values_list("computed_at", flat=True).first()
+
+
+@receiver(pre_save, sender=LendingInstitution, dispatch_uid="reports-rollup-lender-changed")
+def _lender_changed(sender, instance, raw=False, **kwargs):
+    """The rollup keeps a lender's kind and whether it is abroad: when either changes, rebuild."""
+    if raw or instance.pk is None:
+        return
+    before = LendingInstitution.objects.filter(pk=instance.pk).values_list("kind", "country").first()
+    if before is not None and before != (instance.kind, instance.country):
+        RollupState.objects.update_or_create(pk=STATE_PK, defaults={"rebuild_needed": True})
+
+
+# Reading --------------------------------------------------------------------------------------
+
+
+def months_q(months, branch_id: int | None = None) -> Q:
+    q = Q(month__in=list(months))
+    if branch_id is not None:
+        q &= Q(branch_id=branch_id)
+    return q
+
+
+def survey_counts(fiscal_year: int, branch_id: int | None = None) -> dict:
+    """The annual survey's borrowing counts for a fiscal year (April–March):
+
+    - *sent*: requests whose first order to an outside lender falls in the year, counted once however
+      many lenders it passed; domestic / overseas by the first lender asked;
+    - *supplied*: requests that arrived in the year; domestic / overseas by the supplying lender.
+
+    {"copy_sent": {"domestic": n, "overseas": n}, "copy_supplied": {…}, "loan_sent": {…}, "loan_supplied": {…}}
+    """
+    result = {
+        f"{kind}_{what}": {"domestic": 0, "overseas": 0}
+        for kind in (Request.Kind.COPY, Request.Kind.LOAN)
+        for what in ("sent", "supplied")
+    }
+    groups = (
+        RequestMonth.objects.filter(
+            months_q(fiscal_months(fiscal_year), branch_id), basis__in=[Basis.ORDERED, Basis.ARRIVED]
+        )
+        .values("basis", "kind", "overseas")
+        .annotate(n=Sum("count"))
+        .order_by()
+    )
+    for g in groups:
+        what = "sent" if g["basis"] == Basis.ORDERED else "supplied"
+        key = f"{g['kind']}_{what}"
+        if key in result:
+            result[key]["overseas" if g["overseas"] else "domestic"] += g["n"]
+    return result

@@ -1,0 +1,218 @@
+"""The monthly rollup (reports.rollup): what it counts, its incremental refresh, and that it equals
+the raw computation from the requests. Requests are made through the lifecycle services at set
+times (time_machine)."""
+
+import datetime
+import zoneinfo
+
+import pytest
+import time_machine
+
+from ill import services
+from ill.models import LenderCandidate, LendingInstitution, Request
+from reports import percentiles, rollup
+from reports.models import RequestMonth, RollupState
+from tests import factories as f
+
+JST = zoneinfo.ZoneInfo("Asia/Tokyo")
+
+
+def at(year, month, day, hour=12, minute=0):
+    return datetime.datetime(year, month, day, hour, minute, tzinfo=JST)
+
+
+def make(kind, submitted, *, patron, lenders=(), steps=(), branch=None):
+    """A request submitted at `submitted`, then moved by `steps`: (time, "order"|"unfilled"|"arrive")."""
+    factory = f.RequestFactory if kind == "loan" else f.CopyRequestFactory
+    staff = f.UserFactory(is_staff=True)
+    with time_machine.travel(submitted, tick=False):
+        request = factory(patron=patron, pickup_branch=branch or patron.home_branch, scope=Request.Scope.OVERSEAS)
+    for moment, action, *rest in steps:
+        with time_machine.travel(moment, tick=False):
+            request.refresh_from_db()
+            if action == "order":
+                services.order(request, actor=staff, lenders=list(lenders))
+            elif action == "unfilled":
+                if rest:
+                    request.candidates.filter(state="ordered").update(unfilled_reason=rest[0])
+                services.mark_unfilled(request, actor=staff, note="not held")
+            elif action == "arrive":
+                due = (moment + datetime.timedelta(days=20)).date() if kind == "loan" else None
+                services.record_arrival(request, actor=staff, lender_due_date=due)
+    request.refresh_from_db()
+    return request
+
+
+def refreshed(**kwargs):
+    result = rollup.refresh(**kwargs)
+    assert result["done"]
+    return result
+
+
+@pytest.fixture
+def overseas_lender(db):
+    return f.FeeScheduleFactory(
+        lender__name="British Library", lender__kind=LendingInstitution.Kind.OVERSEAS, lender__country="GB"
+    ).lender
+
+
+def test_percentiles_known_answers():
+    assert percentiles.percentile([1, 2, 3, 4], 0.5) == 2.5
+    assert percentiles.percentile([4, 1, 3, 2], 0.9) == pytest.approx(3.7)
+    assert percentiles.percentile([1, 2, 3, 4, 5], 0.5) == 3
+    assert percentiles.percentile([1, 2, 3, 4, 5], 0.9) == pytest.approx(4.6)
+    assert percentiles.percentile([7, 3, 10, 1, 5, 2, 9, 4, 8, 6], 0.9) == pytest.approx(9.1)
+    assert percentiles.percentile([], 0.5) is None
+    assert percentiles.percentile([42], 0.9) == 42
+
+
+def test_histogram_percentiles_equal_the_list():
+    values = [0, 3, 3, 3, 7, 8, 8, 20, 21, 21, 100]
+    histogram = {}
+    for v in values:
+        histogram[str(v)] = histogram.get(str(v), 0) + 1
+    for p in (0, 0.1, 0.25, 0.5, 0.75, 0.9, 1):
+        assert percentiles.from_histogram(histogram, p) == pytest.approx(percentiles.percentile(values, p))
+    assert percentiles.from_histogram({}, 0.5) is None
+    assert percentiles.merge([{"1": 2}, {1: 1, "5": 1}]) == {1: 3, 5: 1}
+
+
+@pytest.mark.django_db
+def test_fiscal_year_boundary_31_march_and_1_april(undergraduate, lender):
+    make("loan", at(2026, 3, 31, 23, 59), patron=undergraduate)
+    make("loan", at(2026, 4, 1, 0, 0), patron=undergraduate)
+    make("copy", at(2026, 4, 1, 0, 0), patron=undergraduate)
+    refreshed(rebuild=True)
+    old = {(r.month, r.kind): r.count for r in RequestMonth.objects.filter(basis="submitted")}
+    assert old == {(datetime.date(2026, 3, 1), "loan"): 1, (datetime.date(2026, 4, 1), "loan"): 1,
+                   (datetime.date(2026, 4, 1), "copy"): 1}  # fmt: skip
+    assert rollup.fiscal_months(2025)[-1] == datetime.date(2026, 3, 1)
+    assert rollup.fiscal_months(2026)[0] == datetime.date(2026, 4, 1)
+
+
+@pytest.mark.django_db
+def test_survey_counts_first_order_and_arrival(undergraduate, lender, second_lender, overseas_lender):
+    # Unfilled twice (by an overseas lender first), supplied by the third: one sent (overseas, the
+    # first lender asked), one supplied (domestic, the supplier).
+    make(
+        "copy",
+        at(2026, 3, 20),
+        patron=undergraduate,
+        lenders=[overseas_lender, lender, second_lender],
+        steps=[(at(2026, 3, 25), "order"), (at(2026, 4, 2), "unfilled"), (at(2026, 4, 5), "unfilled"),
+               (at(2026, 4, 9), "arrive")],
+    )  # fmt: skip
+    make("loan", at(2026, 5, 1), patron=undergraduate, lenders=[lender], steps=[(at(2026, 5, 2), "order")])
+    make("loan", at(2026, 5, 1), patron=undergraduate)  # never ordered: never counted
+    refreshed()
+    fy2025 = rollup.survey_counts(2025)
+    fy2026 = rollup.survey_counts(2026)
+    assert fy2025["copy_sent"] == {"domestic": 0, "overseas": 1}
+    assert fy2025["copy_supplied"] == {"domestic": 0, "overseas": 0}
+    assert fy2026["copy_sent"] == {"domestic": 0, "overseas": 0}
+    assert fy2026["copy_supplied"] == {"domestic": 1, "overseas": 0}
+    assert fy2026["loan_sent"] == {"domestic": 1, "overseas": 0}
+    assert fy2026["loan_supplied"] == {"domestic": 0, "overseas": 0}
+
+
+@pytest.mark.django_db
+def test_survey_counts_branch_filter(undergraduate, lender, medical_branch):
+    make("loan", at(2026, 5, 1), patron=undergraduate, lenders=[lender], steps=[(at(2026, 5, 2), "order")])
+    make(
+        "loan",
+        at(2026, 5, 1),
+        patron=undergraduate,
+        branch=medical_branch,
+        lenders=[lender],
+        steps=[(at(2026, 5, 2), "order")],
+    )
+    refreshed()
+    assert rollup.survey_counts(2026)["loan_sent"]["domestic"] == 2
+    assert rollup.survey_counts(2026, medical_branch.pk)["loan_sent"]["domestic"] == 1
+    assert rollup.survey_counts(2026, undergraduate.home_branch_id)["loan_sent"]["domestic"] == 1
+
+
+@pytest.mark.django_db
+def test_incremental_refresh_picks_up_an_arrival_recorded_after_it(undergraduate, lender):
+    request = make("copy", at(2026, 5, 1), patron=undergraduate, lenders=[lender], steps=[(at(2026, 5, 2), "order")])
+    with time_machine.travel(at(2026, 5, 3), tick=False):
+        refreshed()
+    assert rollup.survey_counts(2026)["copy_supplied"]["domestic"] == 0
+    make_arrival = at(2026, 6, 10)
+    with time_machine.travel(make_arrival, tick=False):
+        services.record_arrival(Request.objects.get(pk=request.pk), actor=f.UserFactory(is_staff=True))
+    # Only the months the request is counted in are dirty: May (submitted, ordered) and June (arrived).
+    assert rollup.dirty_months(RollupState.objects.get().seen) == {datetime.date(2026, 5, 1), datetime.date(2026, 6, 1)}
+    with time_machine.travel(at(2026, 6, 10, 13), tick=False):
+        outcome = rollup.refresh_for_page()
+    assert outcome["done"] and outcome["months"] == 2
+    assert rollup.survey_counts(2026)["copy_supplied"]["domestic"] == 1
+    # Nothing changed since: the page's quick refresh has nothing to do.
+    with time_machine.travel(at(2026, 6, 10, 14), tick=False):
+        assert rollup.refresh_for_page()["months"] == 0
+
+
+@pytest.mark.django_db
+def test_page_leaves_many_dirty_months_to_the_task(undergraduate, lender):
+    for month in (4, 5, 6, 7, 8):
+        make("loan", at(2026, month, 3), patron=undergraduate)
+    with time_machine.travel(at(2026, 9, 1), tick=False):
+        refreshed()
+    with time_machine.travel(at(2026, 9, 2), tick=False):
+        for request in Request.objects.all():
+            request.save()  # touched: every month dirty
+        outcome = rollup.refresh_for_page()
+    assert not outcome["done"] and outcome["months"] == 5
+    with time_machine.travel(at(2026, 9, 2, 13), tick=False):
+        assert refreshed()["months"] == 5
+
+
+@pytest.mark.django_db
+def test_a_lender_changing_kind_marks_a_rebuild(undergraduate, lender):
+    make("loan", at(2026, 5, 1), patron=undergraduate, lenders=[lender], steps=[(at(2026, 5, 2), "order")])
+    refreshed()
+    assert not RollupState.objects.get().rebuild_needed
+    lender.country = "US"
+    lender.save()
+    assert RollupState.objects.get().rebuild_needed
+    refreshed()
+    assert rollup.survey_counts(2026)["loan_sent"] == {"domestic": 0, "overseas": 1}
+
+
+def raw_survey(fiscal_year):
+    """The survey's counts straight from the requests and their candidates."""
+    start = datetime.datetime(fiscal_year, 4, 1, tzinfo=JST)
+    end = datetime.datetime(fiscal_year + 1, 4, 1, tzinfo=JST)
+    result = {f"{k}_{w}": {"domestic": 0, "overseas": 0} for k in ("copy", "loan") for w in ("sent", "supplied")}
+    for request in Request.objects.all():
+        asked = sorted(
+            LenderCandidate.objects.filter(request=request, ordered_at__isnull=False), key=lambda c: c.ordered_at
+        )
+        if asked and start <= asked[0].ordered_at < end:
+            first = asked[0].lender
+            place = "overseas" if rollup.is_overseas(first.kind, first.country) else "domestic"
+            result[f"{request.kind}_sent"][place] += 1
+        if request.arrived_at and start <= request.arrived_at < end:
+            place = "overseas" if rollup.is_overseas(request.lender.kind, request.lender.country) else "domestic"
+            result[f"{request.kind}_supplied"][place] += 1
+    return result
+
+
+@pytest.mark.django_db
+def test_rollup_equals_the_raw_computation(undergraduate, lender, second_lender, overseas_lender, medical_branch):
+    plans = [
+        ("loan", at(2026, 3, 30), [lender], [(at(2026, 3, 31, 23, 59), "order"), (at(2026, 4, 8), "arrive")]),
+        ("copy", at(2026, 4, 1, 0, 0), [overseas_lender], [(at(2026, 4, 1, 9), "order"), (at(2026, 4, 20), "arrive")]),
+        ("copy", at(2026, 4, 2), [lender, second_lender], [(at(2026, 4, 3), "order"), (at(2026, 4, 6), "unfilled")]),
+        ("copy", at(2026, 6, 2), [second_lender, overseas_lender], [(at(2026, 6, 3), "order"),
+                                                                     (at(2026, 6, 6), "unfilled"),
+                                                                     (at(2026, 7, 1), "arrive")]),
+        ("loan", at(2027, 3, 31, 23, 59), [lender], [(at(2027, 4, 1, 0, 1), "order")]),
+    ]  # fmt: skip
+    for i, (kind, submitted, lenders, steps) in enumerate(plans):
+        branch = medical_branch if i % 2 else None
+        make(kind, submitted, patron=undergraduate, lenders=lenders, steps=steps, branch=branch)
+    with time_machine.travel(at(2027, 5, 1), tick=False):
+        refreshed(rebuild=True)
+    for year in (2025, 2026, 2027):
+        assert rollup.survey_counts(year) == raw_survey(year)
