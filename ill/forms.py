@@ -275,6 +275,12 @@ class CopyRequestForm(RequestForm):
             "and I request one copy only."
         )
         self.fields["purpose"].choices = Request.Purpose.choices
+        # Nothing preselected when a link said it is from a journal (ISSN) but not how often it
+        # appears: "not a periodical" would quietly leave out the latest-issue rule.
+        self.fields["periodical_frequency"].choices = [
+            ("", _("Choose how often it appears")),
+            *Request.Frequency.choices,
+        ]
 
     def layout(self):
         return Layout(

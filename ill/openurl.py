@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
 from ill.identifiers import (
     IdentifierError,
     lazy_format,
@@ -114,6 +115,7 @@ _GENRES: dict[str, tuple[Kind, str]] = {
     "preprint": ("copy", "article"),
     "unknown": ("loan", "other"),
 }
+_PAGE_RANGE = re.compile(r"(\d+)\s*[-–—~〜]\s*(\d+)")
 _GENRE_ALIASES = {"thesis": "dissertation", "chapter": "bookitem", "proceedings": "conference"}
 
 _SOURCES = (  # substring of sid / rfr_id (lower case) -> name shown in the note
@@ -395,6 +397,9 @@ class _Reader:
         if kind == "copy":
             put("issue", self.first("issue"))
             put("pages", self.pages())
+            count = self.page_count()
+            if count:
+                fields["page_count"] = count
         put("place", self.first("place"))
         put("note", self.note(ids.get("pmid", "")))
         return OpenURLResult(
@@ -527,6 +532,21 @@ class _Reader:
         if start:
             return f"{start}-{end}" if end and end != start else start
         return self.first("pages")
+
+    def page_count(self) -> int | None:
+        """Pages 10 to 25 are 16 pages to copy; None unless both ends are plain page numbers in order
+        (roman numerals, "e123" article numbers or a reversed range say nothing reliable)."""
+        start, end = self.first("spage"), self.first("epage")
+        if not (start and end):
+            match = _PAGE_RANGE.fullmatch(unicodedata.normalize("NFKC", self.first("pages")).strip())
+            if not match:
+                return None
+            start, end = match.group(1), match.group(2)
+        start, end = unicodedata.normalize("NFKC", start).strip(), unicodedata.normalize("NFKC", end).strip()
+        if not (start.isascii() and start.isdigit() and end.isascii() and end.isdigit()):
+            return None
+        count = int(end) - int(start) + 1
+        return count if bounds.PAGES.low <= count <= bounds.PAGES.high else None
 
     def note(self, pmid: str) -> str:
         lines = []

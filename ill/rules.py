@@ -304,24 +304,27 @@ def cannot_be_latest(pub_year: int | None) -> bool:
     return bool(pub_year) and pub_year <= _today().year - 2
 
 
+# Materials that are parts of a periodical whatever frequency is chosen: a journal article, and an
+# issue or volume of a serial (a journal, a newspaper).
+PERIODICAL_MATERIALS = (Request.MaterialType.ARTICLE, Request.MaterialType.SERIAL)
+
+
 def missing_issue_facts(material_type: str, frequency: str, issue_date, pub_year) -> str | None:
     """What the latest-issue rule still needs to be told, as a field name ("periodical_frequency" or
     "issue_date"), or None. The form asks for it and `copyright_rule` refuses without it."""
     if cannot_be_latest(pub_year):
         return None
     periodical = frequency not in (None, "", Request.Frequency.NOT_PERIODICAL)
-    if material_type == Request.MaterialType.ARTICLE and not periodical:
+    if material_type in PERIODICAL_MATERIALS and not periodical:
         return "periodical_frequency"
-    if (periodical or material_type == Request.MaterialType.ARTICLE) and issue_date is None:
+    if (periodical or material_type in PERIODICAL_MATERIALS) and issue_date is None:
         return "issue_date"
     return None
 
 
 def is_periodical_part(material_type: str, frequency: str) -> bool:
     """A part of a periodical (an article): exempt from the half rule once the issue is not the latest."""
-    return (
-        frequency not in (None, "", Request.Frequency.NOT_PERIODICAL) or material_type == Request.MaterialType.ARTICLE
-    )
+    return frequency not in (None, "", Request.Frequency.NOT_PERIODICAL) or material_type in PERIODICAL_MATERIALS
 
 
 def needs_total_pages(material_type: str, frequency: str, total_pages) -> bool:

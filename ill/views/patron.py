@@ -292,13 +292,19 @@ def openurl_link(request):
     if initial.get("place"):
         initial["note"] = "\n".join(filter(None, [str(initial.get("note", "")), str(initial.pop("place"))]))
     initial["material_type"] = result.material_type
+    if initial.get("issn") and result.material_type in rules.PERIODICAL_MATERIALS:
+        initial["periodical_frequency"] = ""  # the link cannot say how often it appears: the patron chooses
     form = FORMS[kind](patron=patron, initial=initial)
     for name, value in list(initial.items()):
         limit = getattr(form.fields.get(name), "max_length", None)
         if limit and isinstance(value, str) and len(value) > limit:
             form.initial[name] = value[:limit]  # links may carry longer text than the record keeps
     if result.is_empty:
+        # Not also "filled in from the link": nothing was. What could not be read is still said.
         messages.warning(request, _("The link carried no usable citation: please fill in the form."))
+        for problem in result.problems:
+            messages.warning(request, problem)
+        return _form_page(request, form, kind)
     return _form_page(request, form, kind, prefill=result)
 
 

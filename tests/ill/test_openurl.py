@@ -70,6 +70,7 @@ def test_google_scholar_article_link():
         "volume": "136",
         "issue": "3518",
         "pages": "760-764",
+        "page_count": 5,
         "note": "Source: Google Scholar",
     }
     assert result.ignored == () and result.problems == ()

@@ -120,3 +120,36 @@ def test_openurl_needs_a_login_and_keeps_the_query(client):
     response = client.get("/openurl?genre=book&title=X")
     assert response.status_code == 302
     assert "next=/openurl%3Fgenre%3Dbook%26title%3DX" in response["Location"]
+
+
+def test_a_page_range_gives_the_pages_to_copy(hanako):
+    response = hanako.get("/openurl", {"genre": "article", "atitle": "A", "jtitle": "J", "spage": "10", "epage": "25"})
+    values = form_values(response)
+    assert (values["pages"], values["page_count"]) == ("10-25", 16)
+    # one page number, or article numbers, say nothing about the count
+    response = hanako.get(
+        "/openurl", {"genre": "article", "atitle": "A", "jtitle": "J", "spage": "e12", "epage": "e20"}
+    )
+    assert form_values(response)["page_count"] in (None, "")
+
+
+def test_an_article_with_an_issn_leaves_the_frequency_for_the_patron_to_choose(hanako):
+    response = hanako.get(
+        "/openurl", {"genre": "article", "atitle": "A", "jtitle": "J", "issn": "0028-0836", "date": "2026"}
+    )
+    assert form_values(response)["periodical_frequency"] == ""
+    html = response.content.decode()
+    select = html[
+        html.index('name="periodical_frequency"') : html.index("</select>", html.index('name="periodical_frequency"'))
+    ]
+    assert 'value="" selected' in select  # "not a periodical" is not preselected
+    # without a link the copy form still starts from "not a periodical" (a book chapter is the usual case)
+    assert form_values(hanako.get("/my/requests/new/copy/"))["periodical_frequency"] == "none"
+
+
+def test_a_bare_link_says_only_that_it_carried_nothing(hanako):
+    response = hanako.get("/openurl", headers={"accept-language": "en"}, follow=True)
+    html = response.content.decode()
+    assert "The link carried no usable citation" in html
+    assert "filled in from the link" not in html
+    assert 'data-testid="openurl-prefill"' not in html

@@ -405,3 +405,14 @@ def test_a_recent_article_needs_the_frequency_and_the_issue_date(undergraduate):
         copy(undergraduate, periodical_frequency="weekly", pub_year=2026, issue_date=datetime.date(2026, 11, 21)),
     ) == ["copyright_latest_issue"]
     assert submit(undergraduate, copy(undergraduate, pub_year=2024)).status == "submitted"  # two years back
+
+
+@time_machine.travel(datetime.datetime(2026, 11, 23, 12, tzinfo=datetime.UTC))
+def test_a_serial_issue_is_a_periodical_whatever_frequency_is_chosen(undergraduate):
+    """A journal volume or a newspaper issue (material "serial") is held to the latest-issue rule
+    like an article: "not a periodical" does not let it past without its frequency and date."""
+    serial = {"material_type": "serial", "pub_year": 2026, "work_total_pages": 100}
+    assert refused_codes(undergraduate, copy(undergraduate, **serial)) == ["copyright_frequency"]
+    assert refused_codes(undergraduate, copy(undergraduate, periodical_frequency="monthly", **serial)) == [
+        "copyright_issue_date"
+    ]
