@@ -181,6 +181,8 @@ LANGUAGE_COOKIE_SECURE = False  # production.py: with the session cookie's
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
+# Unambiguous dates in both languages (config/formats: 1 Dec 2026 / 2026-12-01, 2026年12月1日).
+FORMAT_MODULE_PATH = ["config.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
