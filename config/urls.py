@@ -5,6 +5,7 @@ from django.views.decorators.cache import never_cache
 
 from ill.views import patron as ill_views
 from notifications.health import report
+from patrons import views as patron_views
 
 
 @never_cache
@@ -25,6 +26,6 @@ urlpatterns = [
     path("openurl/", ill_views.openurl_link),
     path("desk/reports/", include("reports.urls")),
     path("desk/", include("ill.urls_desk")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", patron_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,7 @@
 """Changes to patrons that staff make at the desk; each one is written to the patron's history."""
 
 from axes.utils import reset as reset_sign_in_attempts
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -62,3 +63,15 @@ def unlock_sign_in(user, *, actor=None) -> int:
             },
         )
     return removed
+
+
+def set_preferred_language(patron: Patron, language: str, *, actor=None) -> bool:
+    """The language the patron chose in the switcher becomes their profile's, so that the e-mails
+    follow the choice too. True when it changed; an unknown code changes nothing."""
+    if language not in dict(settings.LANGUAGES) or patron.preferred_language == language:
+        return False
+    old = patron.preferred_language
+    Patron.objects.filter(pk=patron.pk).update(preferred_language=language)
+    patron.preferred_language = language
+    log(patron, action="language", actor=actor, data={"from": old, "to": language})
+    return True
