@@ -28,18 +28,16 @@ from collections import defaultdict
 from django.db import transaction
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce, NullIf, TruncMonth
-from django.db.models.signals import pre_save
-from django.dispatch import receiver
 from django.utils import timezone
 
 from fees.models import Charge
 from fees.selectors import FISCAL_MONTHS
 from ill.models import LenderCandidate, LendingInstitution, Request
 from reports.models import CandidateMonth, ChargeMonth, DurationMonth, RequestMonth, RollupState
+from reports.models.rollup import STATE_PK
 
 LAG = datetime.timedelta(minutes=2)  # longer than any transaction that saves a request
 SYNC_MONTHS = 3  # a page refreshes at most this many months itself; more waits for the task
-STATE_PK = 1
 
 Basis = RequestMonth.Basis
 Measure = DurationMonth.Measure
@@ -278,11 +276,19 @@ def _as_month(value) -> datetime.date:
 
 
 def all_months() -> set[datetime.date]:
-    """Every month from the first request's to this one."""
-    first = Request.objects.order_by("submitted_at").values_list("submitted_at", flat=True).first()
-    if first is None:
+    """Every month from the first date the rollup counts (a submission, an order, a charge) to this one."""
+    firsts = [
+        Request.objects.order_by("submitted_at").values_list("submitted_at", flat=True).first(),
+        LenderCandidate.objects.filter(ordered_at__isnull=False)
+        .order_by("ordered_at")
+        .values_list("ordered_at", flat=True)
+        .first(),
+        Charge.objects.order_by("created_at").values_list("created_at", flat=True).first(),
+    ]
+    firsts = [moment for moment in firsts if moment is not None]
+    if not firsts:
         return set()
-    month, last = month_of(first), month_of(timezone.now())
+    month, last = month_of(min(firsts)), month_of(timezone.now())
     months = set()
     while month <= last:
         months.add(month)
@@ -352,16 +358,6 @@ def refresh_for_page() -> dict:
 
 def computed_at():
     return RollupState.objects.filter(pk=STATE_PK).values_list("computed_at", flat=True).first()
-
-
-@receiver(pre_save, sender=LendingInstitution, dispatch_uid="reports-rollup-lender-changed")
-def _lender_changed(sender, instance, raw=False, **kwargs):
-    """The rollup keeps a lender's kind and whether it is abroad: when either changes, rebuild."""
-    if raw or instance.pk is None:
-        return
-    before = LendingInstitution.objects.filter(pk=instance.pk).values_list("kind", "country").first()
-    if before is not None and before != (instance.kind, instance.country):
-        RollupState.objects.update_or_create(pk=STATE_PK, defaults={"rebuild_needed": True})
 
 
 # Reading --------------------------------------------------------------------------------------

@@ -8,7 +8,11 @@ holds up a deletion and is rebuilt the same way whatever happened to the rows it
 """
 
 from django.db import models
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
+
+from ill.models import LendingInstitution
 
 __all__ = ["RollupState", "RequestMonth", "CandidateMonth", "DurationMonth", "ChargeMonth"]
 
@@ -115,3 +119,17 @@ class ChargeMonth(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.count}"
+
+
+STATE_PK = 1
+
+
+@receiver(pre_save, sender=LendingInstitution, dispatch_uid="reports-rollup-lender-changed")
+def _lender_changed(sender, instance, raw=False, **kwargs):
+    """The rollup keeps a lender's kind and whether it is abroad: when either changes, it is rebuilt
+    (connected here, with the models, so that every process that can save a lender has it)."""
+    if raw or instance.pk is None:
+        return
+    before = LendingInstitution.objects.filter(pk=instance.pk).values_list("kind", "country").first()
+    if before is not None and before != (instance.kind, instance.country):
+        RollupState.objects.update_or_create(pk=STATE_PK, defaults={"rebuild_needed": True})

@@ -3,14 +3,19 @@ the raw computation from the requests. Requests are made through the lifecycle s
 times (time_machine)."""
 
 import datetime
+import io
+import threading
 import zoneinfo
 
 import pytest
 import time_machine
+from django.core.management import call_command
+from django.db import connection, transaction
 
+from config.schedules import BEAT_SCHEDULE
 from ill import services
 from ill.models import LenderCandidate, LendingInstitution, Request
-from reports import percentiles, rollup
+from reports import percentiles, rollup, tasks
 from reports.models import RequestMonth, RollupState
 from tests import factories as f
 
@@ -33,9 +38,10 @@ def make(kind, submitted, *, patron, lenders=(), steps=(), branch=None):
             if action == "order":
                 services.order(request, actor=staff, lenders=list(lenders))
             elif action == "unfilled":
-                if rest:
-                    request.candidates.filter(state="ordered").update(unfilled_reason=rest[0])
+                asked = request.candidates.get(state="ordered")
                 services.mark_unfilled(request, actor=staff, note="not held")
+                if rest:  # the reason as the desk records it (a raw write: mark_unfilled's reason is newer)
+                    LenderCandidate.objects.filter(pk=asked.pk).update(unfilled_reason=rest[0])
             elif action == "arrive":
                 due = (moment + datetime.timedelta(days=20)).date() if kind == "loan" else None
                 services.record_arrival(request, actor=staff, lender_due_date=due)
@@ -216,3 +222,41 @@ def test_rollup_equals_the_raw_computation(undergraduate, lender, second_lender,
         refreshed(rebuild=True)
     for year in (2025, 2026, 2027):
         assert rollup.survey_counts(year) == raw_survey(year)
+
+
+@pytest.mark.django_db
+def test_command_and_task(undergraduate, lender):
+    make("loan", at(2026, 5, 1), patron=undergraduate, lenders=[lender], steps=[(at(2026, 5, 2), "order")])
+    out = io.StringIO()
+    call_command("rollup_reports", "--rebuild", stdout=out)
+    assert "month(s) recomputed" in out.getvalue()
+    assert rollup.survey_counts(2026)["loan_sent"]["domestic"] == 1
+    assert tasks.refresh_rollup_task() >= 0
+    assert "reports.tasks.refresh_rollup_task" in {e["task"] for e in BEAT_SCHEDULE.values()}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_refresher_at_a_time(undergraduate):
+    rollup.refresh()
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                RollupState.objects.select_for_update().get(pk=1)
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    try:
+        assert rollup.refresh_for_page()["done"] is False  # the page does not wait: it shows what it has
+        assert rollup.refresh(wait=False)["done"] is False
+    finally:
+        release.set()
+        holder.join()
+    assert rollup.refresh(wait=False)["done"] is True
