@@ -25,6 +25,7 @@ from ill.models import (
     Request,
     RequestEvent,
     RequestNumberCounter,
+    RuleRefusal,
 )
 from ill.services import add_note
 
@@ -38,13 +39,14 @@ class LendingInstitutionAdmin(admin.ModelAdmin):
         "name",
         "kind",
         "is_offset_participant",
+        "nacsis_participant_id",
         "accepts_public_expense",
         "supports_express",
         "supports_fax",
         "active",
     ]
     list_filter = ["kind", "is_offset_participant", "accepts_public_expense", "active"]
-    search_fields = ["code", "name", "name_en"]
+    search_fields = ["code", "name", "name_en", "nacsis_participant_id"]
 
 
 class LocalHoldingIdentifierInline(admin.TabularInline):
@@ -269,6 +271,7 @@ REQUEST_ALWAYS_READ_ONLY = [
     "updated_at",
     "lender",
     "lender_reference",
+    "nacsis_ill_id",  # recorded at ordering, corrected on the request page (with a line in its history)
     "created_by",  # who entered the request: history, and a login among 50,000
 ]
 # Read-only once the request is past `submitted`: the ordering, money and answer services own them.
@@ -456,6 +459,18 @@ class ExtensionRequestAdmin(RequestNumberSearch, BigTableAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RuleRefusal)
+class RuleRefusalAdmin(AppendOnly, BigTableAdmin):
+    """The copyright log's raw rows (ill.refusals writes them): read-only, and nothing in them says who."""
+
+    list_display = ["day", "rule", "kind", "material_type", "branch", "patron_category", "staff_entry"]
+    list_filter = ["kind", "staff_entry"]
+    list_select_related = ["branch"]
+    ordering = ["-day", "-id"]  # index refusal_day_rule
+    sortable_by = ["day"]
+    exclude = ["fingerprint"]
 
 
 @admin.register(RequestNumberCounter)
