@@ -24,7 +24,7 @@ from core.text import format_yen, localized
 from fees import charges, support
 from fees import selectors as fees_selectors
 from fees.budgets import budget_codes_for, budget_positions
-from ill import estimates, openurl, rules, selectors, services
+from ill import estimates, notices, openurl, rules, selectors, services
 from ill.forms import FORMS, ExtensionForm
 from ill.models import Request
 from patrons.forms import ProfileForm
@@ -314,9 +314,46 @@ def request_detail(request, number):
     return render(request, "ill/patron/request_detail.html", _detail_context(item))
 
 
+# Where the request is on its way to the patron: its estimate is still worth showing.
+ON_ITS_WAY = {Request.Status.SUBMITTED, Request.Status.ORDERED, Request.Status.UNFILLED}
+TO_COLLECT = ON_ITS_WAY | {Request.Status.ARRIVED}
+
+
+def what_to_expect(item: Request) -> dict | None:
+    """The estimate of cost and time while the request is on its way (it used to vanish after the
+    confirm step), and where, when and with what to collect it (it used to be only in the e-mail)."""
+    if item.status not in TO_COLLECT:
+        return None
+    context = notices.request_context(item)
+    expect = {
+        "arrived": item.status == Request.Status.ARRIVED,
+        "show_estimate": item.status in ON_ITS_WAY,
+        "payer": context["payer"],
+        "branch": item.pickup_branch,
+        "hours": context["hours"],
+        "campus_mail": context["campus_mail"] and item.status != Request.Status.SUBMITTED,
+        "laboratory": context["laboratory"],
+        "cash_due": context["cash_due"],
+        "stamps": context["stamps"],
+        "return_postage": context["return_postage"],
+        "amount": None,
+    }
+    if expect["show_estimate"]:
+        if item.lender_id is not None and item.status == Request.Status.ORDERED:
+            expect["amount"] = item.estimate  # what the order to this lender was estimated at
+            expect["time"] = estimates.lender_time(
+                item.lender, loan=item.is_loan, delivery=item.shipping_method or item.delivery_method
+            )
+        else:
+            expect["estimate"] = estimates.estimate(item)
+            expect["time"] = expect["estimate"].time
+    return expect
+
+
 def _detail_context(item: Request, **extra):
     charge = charges.charge_of(item)
     return {
+        "expect": what_to_expect(item),
         "item": item,
         "stage": selectors.patron_stage(item)[1],
         "events": item.events.filter(visible_to_patron=True),
