@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.text import smart_split, unescape_string_literal
 
+from core.text import format_yen
+
 # A contains-search shorter than this makes no trigram, so it would read every row of the table.
 TRIGRAM_MIN_CHARS = 3
 # At most this many rows of a related table (patrons, requests, budget codes) stand for a term.
@@ -181,3 +183,15 @@ class InputFilter(admin.SimpleListFilter):
             "hidden": [(k, v) for k, v in changelist.params.items() if k != self.parameter_name],
             "clear": changelist.get_query_string(remove=[self.parameter_name]),
         }
+
+
+def yen_column(field: str, description):
+    """A changelist column showing whole yen as the desk writes them (¥1,400 / 1,400円), where the
+    admin would print a bare 1400."""
+
+    @admin.display(description=description, ordering=field)
+    def column(obj):
+        return format_yen(getattr(obj, field))
+
+    column.__name__ = f"{field}_in_yen"
+    return column

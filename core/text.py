@@ -26,6 +26,33 @@ def format_yen(amount: int | None, language: str | None = None) -> str:
     return f"{sign}¥{digits}" if language == "en" else f"{sign}{digits}円"
 
 
+# The first year of each Japanese era used for fiscal years from 1989 on (令和元年 = 2019).
+_ERAS = ((2019, "令和"), (1989, "平成"))
+
+
+def fiscal_year_label(fiscal_year: int, language: str | None = None) -> str:
+    """A fiscal year (April–March) as an office writes it: FY2026 in English, 2026年度（令和8年度）
+    in Japanese (the first year of an era is 元年)."""
+    if (language or current_language()) == "en":
+        return f"FY{fiscal_year}"
+    for start, era in _ERAS:
+        if fiscal_year >= start:
+            year = fiscal_year - start + 1
+            return f"{fiscal_year}年度（{era}{'元' if year == 1 else year}年度）"
+    return f"{fiscal_year}年度"
+
+
+def format_percent(part: int, whole: int, language: str | None = None) -> str:
+    """A share to one decimal, 0.8 % (never a rounded-down "0 %" for 0.77 %); "<0.1 %" for a
+    share that is not nothing but rounds to it; "—" when the whole is 0."""
+    if not whole:
+        return "—"
+    share = part * 100 / whole
+    if 0 < share < 0.05:
+        return "<0.1 %" if (language or current_language()) == "en" else "0.1%未満"
+    return f"{share:.1f} %" if (language or current_language()) == "en" else f"{share:.1f}%"
+
+
 def int_param(value, default=None):
     """An integer from a query or form parameter: ASCII digits only (str.isdigit accepts '²')."""
     value = str(value or "").strip()

@@ -4,8 +4,8 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_tools import BigTableAdmin, InputFilter
-from core.text import format_yen, int_param
+from core.admin_tools import BigTableAdmin, InputFilter, yen_column
+from core.text import fiscal_year_label, format_percent, format_yen, int_param
 from fees import calculator, support
 from fees.labels import line_label
 from fees.models import (
@@ -53,14 +53,13 @@ class PaperSizePriceInline(admin.TabularInline):
 
 @admin.register(FeeSchedule)
 class FeeScheduleAdmin(admin.ModelAdmin):
+    # Six columns that fit a 1,280 px window (eight bare numbers overflowed 1,440 px).
     list_display = [
         "lender",
-        "mono_price",
-        "colour_price",
-        "handling_fee_per_item",
-        "postage_per_shipment",
-        "loan_fee_mode",
-        "loan_fee",
+        "copy_prices",
+        yen_column("handling_fee_per_item", _("handling, per item")),
+        yen_column("postage_per_shipment", _("postage, per shipment")),
+        "loan_fee_display",
         "updated_at",
     ]
     search_fields = ["lender__name", "lender__code"]
@@ -89,6 +88,18 @@ class FeeScheduleAdmin(admin.ModelAdmin):
         (_("Loans"), {"fields": ["loan_fee_mode", "loan_fee", "loan_express_surcharge"]}),
         (_("Check"), {"fields": ["seed_example_preview", "notes"]}),
     ]
+
+    @admin.display(description=_("copy, per page (mono / colour)"))
+    def copy_prices(self, obj):
+        return f"{format_yen(obj.mono_price)} / {format_yen(obj.colour_price)}"
+
+    @admin.display(description=_("loan fee"))
+    def loan_fee_display(self, obj):
+        return (
+            f"{obj.get_loan_fee_mode_display()} · {format_yen(obj.loan_fee)}"
+            if obj.loan_fee
+            else obj.get_loan_fee_mode_display()
+        )
 
     @admin.display(description=_("Seed example 2 with this schedule"))
     def seed_example_preview(self, obj):
@@ -120,7 +131,7 @@ class FiscalYearFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         this_year = current_fiscal_year()
-        return [(str(year), f"FY{year}") for year in range(this_year + 1, this_year - 10, -1)]
+        return [(str(year), fiscal_year_label(year)) for year in range(this_year + 1, this_year - 10, -1)]
 
     def queryset(self, request, queryset):
         year = int_param(self.value())
@@ -238,7 +249,7 @@ class BudgetCodeAdmin(BigTableAdmin):
 
 @admin.register(BudgetLedgerEntry)
 class BudgetLedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ["budget_code", "request", "entry_type", "amount", "created_at"]
+    list_display = ["budget_code", "request", "entry_type", yen_column("amount", _("amount")), "created_at"]
     list_filter = ["entry_type", BudgetCodeFilter, RecordedInFiscalYearFilter]
     search_fields = ["budget_code__code", "request__number"]
     trigram_search_fields = ("request__number",)
@@ -312,7 +323,7 @@ class SupportBudgetAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("used"))
     def percent_display(self, obj):
-        return f"{self._spent(obj) * 100 // obj.total if obj.total else 0} %"
+        return format_percent(self._spent(obj), obj.total)
 
     @admin.display(description=_("supported requests"))
     def supported(self, obj):
@@ -351,7 +362,7 @@ class PaymentInline(ReadOnlyInline):
 
 @admin.register(Charge)
 class ChargeAdmin(RequestNumberSearch, ReadOnlyAdmin):
-    list_display = ["request", "payment_class", "budget_code", "total", "state", "created_at"]
+    list_display = ["request", "payment_class", "budget_code", yen_column("total", _("total")), "state", "created_at"]
     list_filter = ["payment_class", "state", BudgetCodeFilter, ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["request", "budget_code"]
     ordering = ["-created_at", "-id"]  # index charge_time
@@ -378,7 +389,7 @@ class ChargeAdmin(RequestNumberSearch, ReadOnlyAdmin):
 
 @admin.register(Shipment)
 class ShipmentAdmin(ReadOnlyAdmin):
-    list_display = ["lender", "received_at", "delivery_method", "total", "lender_invoice"]
+    list_display = ["lender", "received_at", "delivery_method", yen_column("total", _("total")), "lender_invoice"]
     list_filter = ["delivery_method", LenderCodeFilter, ("received_at", admin.DateFieldListFilter)]
     list_select_related = ["lender"]
     ordering = ["-received_at", "-id"]  # index shipment_time
@@ -387,7 +398,7 @@ class ShipmentAdmin(ReadOnlyAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["request", "charge", "method", "amount", "receipt_number", "received_at"]
+    list_display = ["request", "charge", "method", yen_column("amount", _("amount")), "receipt_number", "received_at"]
     list_filter = ["method", ("received_at", admin.DateFieldListFilter)]
     search_fields = ["receipt_number__exact", "request__number"]
     trigram_search_fields = ("request__number",)
@@ -402,7 +413,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 class SupportUseAdmin(ReadOnlyAdmin):
     """A use of the support budget moves only through fees.states.SUPPORT (fees.support)."""
 
-    list_display = ["request", "patron", "budget", "state", "amount", "updated_at"]
+    list_display = ["request", "patron", "budget", "state", yen_column("amount", _("amount")), "updated_at"]
     list_filter = ["state", RecordedInFiscalYearFilter]
     search_fields = ["request__number", "patron__patron_number__startswith", "patron__full_name"]
     trigram_search_fields = ("request__number", "patron__full_name")

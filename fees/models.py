@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.text import fiscal_year_label
 
 
 class ExpenseType(models.TextChoices):
@@ -153,7 +154,9 @@ class FeeSchedule(models.Model):
 class PaperSizePrice(models.Model):
     """Unit prices for one paper size, where they differ from the schedule's defaults."""
 
-    schedule = models.ForeignKey(FeeSchedule, on_delete=models.CASCADE, related_name="paper_prices")
+    schedule = models.ForeignKey(
+        FeeSchedule, on_delete=models.CASCADE, related_name="paper_prices", verbose_name=_("fee schedule")
+    )
     paper_size = models.CharField(
         _("paper size"), max_length=4, choices=[("A4", "A4"), ("A3", "A3"), ("B5", "B5"), ("B4", "B4")]
     )
@@ -232,7 +235,7 @@ class BudgetCode(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.code} {self.name} (FY{self.fiscal_year})"
+        return f"{self.code} {self.name} ({fiscal_year_label(self.fiscal_year)})"
 
 
 class BudgetLedgerEntry(models.Model):
@@ -246,13 +249,22 @@ class BudgetLedgerEntry(models.Model):
         RELEASE = "release", _("Release of a commitment")
         CHARGE = "charge", _("Charge (actual, at arrival)")
 
-    budget_code = models.ForeignKey(BudgetCode, on_delete=models.PROTECT, related_name="ledger")
-    request = models.ForeignKey("ill.Request", on_delete=models.PROTECT, related_name="ledger_entries")
+    budget_code = models.ForeignKey(
+        BudgetCode, on_delete=models.PROTECT, related_name="ledger", verbose_name=_("budget code")
+    )
+    request = models.ForeignKey(
+        "ill.Request", on_delete=models.PROTECT, related_name="ledger_entries", verbose_name=_("request")
+    )
     entry_type = models.CharField(_("type"), max_length=12, choices=EntryType.choices)
     amount = models.IntegerField(_("amount (yen)"), validators=[bounds.SIGNED_YEN.validator()])
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 
@@ -311,13 +323,15 @@ class SupportBudget(models.Model):
         ]
 
     def __str__(self):
-        return f"FY{self.fiscal_year}"
+        return fiscal_year_label(self.fiscal_year)
 
 
 class Shipment(models.Model):
     """Items a lender sent together; shared costs (postage, transfer fee) are split across them."""
 
-    lender = models.ForeignKey("ill.LendingInstitution", on_delete=models.PROTECT, related_name="shipments")
+    lender = models.ForeignKey(
+        "ill.LendingInstitution", on_delete=models.PROTECT, related_name="shipments", verbose_name=_("lender")
+    )
     delivery_method = models.CharField(
         _("delivery"),
         max_length=10,
@@ -327,7 +341,9 @@ class Shipment(models.Model):
     lender_invoice = models.CharField(_("lender's invoice number"), max_length=100, blank=True)
     total = models.PositiveIntegerField(_("total (yen)"), validators=[bounds.YEN.validator()])
     received_at = models.DateTimeField(_("received"), default=timezone.now)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("recorded by")
+    )
 
     class Meta:
         verbose_name = _("shipment")
@@ -357,10 +373,21 @@ class Charge(models.Model):
         PAID = "paid", _("Paid")
         SETTLED = "settled", _("Settled by budget")
 
-    request = models.OneToOneField("ill.Request", on_delete=models.PROTECT, related_name="charge")
-    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, null=True, blank=True, related_name="charges")
+    request = models.OneToOneField(
+        "ill.Request", on_delete=models.PROTECT, related_name="charge", verbose_name=_("request")
+    )
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.PROTECT, null=True, blank=True, related_name="charges", verbose_name=_("shipment")
+    )
     payment_class = models.CharField(_("payment class"), max_length=10, choices=PaymentClass.choices)
-    budget_code = models.ForeignKey(BudgetCode, on_delete=models.PROTECT, null=True, blank=True, related_name="charges")
+    budget_code = models.ForeignKey(
+        BudgetCode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="charges",
+        verbose_name=_("budget code"),
+    )
     copy_fee = models.PositiveIntegerField(_("copy fee (A)"), default=0, validators=[bounds.YEN.validator()])
     postage = models.PositiveIntegerField(
         _("postage or communication fee (B)"), default=0, validators=[bounds.YEN.validator()]
@@ -388,7 +415,9 @@ class Charge(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=State.choices)
     accepted_at = models.DateTimeField(_("accepted by the patron"), null=True, blank=True)
     created_at = models.DateTimeField(_("recorded"), default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("recorded by")
+    )
 
     class Meta:
         verbose_name = _("charge")
@@ -438,7 +467,7 @@ class Charge(models.Model):
 class ChargeLine(models.Model):
     """One line of a charge: item, unit price, quantity, amount, section A/B/C."""
 
-    charge = models.ForeignKey(Charge, on_delete=models.CASCADE, related_name="lines")
+    charge = models.ForeignKey(Charge, on_delete=models.CASCADE, related_name="lines", verbose_name=_("charge"))
     position = models.PositiveSmallIntegerField(validators=[bounds.LINE_POSITION.validator()])
     code = models.CharField(_("item"), max_length=30)
     section = models.CharField(_("section"), max_length=1, choices=[("A", "A"), ("B", "B"), ("C", "C")])
@@ -471,12 +500,18 @@ class Payment(models.Model):
         POSTAL_BARCODE = "postal_barcode", _("Postal bar code for the return (public expense)")
         BANK_TRANSFER = "bank_transfer", _("Bank or postal transfer by the patron")
 
-    request = models.ForeignKey("ill.Request", on_delete=models.PROTECT, related_name="payments")
-    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
+    request = models.ForeignKey(
+        "ill.Request", on_delete=models.PROTECT, related_name="payments", verbose_name=_("request")
+    )
+    charge = models.ForeignKey(
+        Charge, on_delete=models.PROTECT, null=True, blank=True, related_name="payments", verbose_name=_("charge")
+    )
     method = models.CharField(_("method"), max_length=20, choices=Method.choices)
     amount = models.PositiveIntegerField(_("amount (yen)"), default=0, validators=[bounds.YEN.validator()])
     receipt_number = models.CharField(_("receipt number"), max_length=40, blank=True)
-    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("received by")
+    )
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
@@ -517,9 +552,13 @@ class SupportUse(models.Model):
         CHARGED = "charged", _("Charged")
         RELEASED = "released", _("Released")
 
-    budget = models.ForeignKey(SupportBudget, on_delete=models.PROTECT, related_name="uses")
-    request = models.OneToOneField("ill.Request", on_delete=models.PROTECT, related_name="support_use")
-    patron = models.ForeignKey("patrons.Patron", on_delete=models.PROTECT, related_name="+")
+    budget = models.ForeignKey(
+        SupportBudget, on_delete=models.PROTECT, related_name="uses", verbose_name=_("support budget")
+    )
+    request = models.OneToOneField(
+        "ill.Request", on_delete=models.PROTECT, related_name="support_use", verbose_name=_("request")
+    )
+    patron = models.ForeignKey("patrons.Patron", on_delete=models.PROTECT, related_name="+", verbose_name=_("patron"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.LINKED)
     amount = models.PositiveIntegerField(
         _("amount (yen)"),

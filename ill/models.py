@@ -135,7 +135,9 @@ class LocalHoldingIdentifier(models.Model):
         ISSN = "issn", "ISSN"
         NCID = "ncid", "NCID"
 
-    holding = models.ForeignKey(LocalHolding, on_delete=models.CASCADE, related_name="identifiers")
+    holding = models.ForeignKey(
+        LocalHolding, on_delete=models.CASCADE, related_name="identifiers", verbose_name=_("holding")
+    )
     scheme = models.CharField(_("scheme"), max_length=4, choices=Scheme.choices)
     value = models.CharField(_("value"), max_length=20)
 
@@ -186,7 +188,12 @@ class HoldingsImport(models.Model):
     errors = models.JSONField(_("first problems"), default=list, blank=True)  # [[line or record, message], …]
     message = models.TextField(_("outcome"), blank=True)
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
     )
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
@@ -616,7 +623,9 @@ class LenderCandidate(models.Model):
         NO_ANSWER = "no_answer", _("No answer from the lender")
         OTHER = "other", _("Other reason")
 
-    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="candidates")
+    request = models.ForeignKey(
+        Request, on_delete=models.CASCADE, related_name="candidates", verbose_name=_("request")
+    )
     position = models.PositiveSmallIntegerField(_("position in the list"))
     lender = models.ForeignKey(LendingInstitution, on_delete=models.PROTECT, related_name="+", verbose_name=_("lender"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.WAITING)
@@ -642,7 +651,7 @@ class LenderCandidate(models.Model):
 class RequestEvent(models.Model):
     """The history of a request: every transition and every other thing staff did to it."""
 
-    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="events")
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="events", verbose_name=_("request"))
     action = models.CharField(_("action"), max_length=40)
     from_status = models.CharField(_("from"), max_length=20, blank=True)
     to_status = models.CharField(_("to"), max_length=20)
@@ -686,9 +695,13 @@ class ExtensionRequest(models.Model):
         GRANTED = "granted", _("Granted")
         REFUSED = "refused", _("Refused")
 
-    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="extensions")
+    request = models.ForeignKey(
+        Request, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("request")
+    )
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.REQUESTED)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("requested by")
+    )
     requested_at = models.DateTimeField(_("requested"), default=timezone.now)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     new_lender_due_date = models.DateField(
@@ -696,7 +709,12 @@ class ExtensionRequest(models.Model):
     )
     new_due_date = models.DateField(_("new due date"), null=True, blank=True, validators=[bounds.DESK_DATE.validator()])
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     answer_note = models.CharField(_("answer"), max_length=300, blank=True)

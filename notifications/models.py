@@ -84,13 +84,25 @@ class OutboxMessage(models.Model):
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
-    request = models.ForeignKey("ill.Request", on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
+    request = models.ForeignKey(
+        "ill.Request",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("request"),
+    )
     recipient = models.EmailField(_("recipient"))
     # Chosen once, when the message is written: every attempt, and a re-send after a worker died
     # in the middle of one, carries the same id, so the recipient's mail client can fold a repeat.
     message_id = models.CharField(_("Message-ID"), max_length=255, default=new_message_id, editable=False)
     recipient_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recipient's account"),
     )
     language = models.CharField(_("language"), max_length=5, default="ja")
     subject = models.CharField(_("subject"), max_length=300)
