@@ -125,7 +125,7 @@ def _column_widths(table: Table) -> list[int]:
 
 def _sheet_title(title: str) -> str:
     """Excel's rules for a sheet's name: at most 31 characters, none of []:*?/\\."""
-    return (SHEET_TITLE_BAD.sub(" ", title).strip() or "Report")[:31]
+    return (" ".join(SHEET_TITLE_BAD.sub(" ", title).split()) or "Report")[:31]
 
 
 def _cell(sheet, value, kind: str, bold: bool = False):
@@ -153,30 +153,51 @@ def _cell(sheet, value, kind: str, bold: bool = False):
     return cell
 
 
-def write_xlsx(table: Table, fh, max_rows: int = XLSX_MAX_ROWS) -> None:
+def write_xlsx(table: Table, fh, max_rows: int | None = None) -> None:
     """Write the table as an .xlsx into the open binary file `fh`: a bold, frozen header row,
-    column widths, typed cells, the totals row in bold and the note under the table."""
+    column widths, typed cells, the totals row in bold and the note under the table. Raises
+    TooManyRows past `max_rows` rows (default XLSX_MAX_ROWS)."""
+    max_rows = XLSX_MAX_ROWS if max_rows is None else max_rows
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_sheet_title(str(table.title)))
     for index, width in enumerate(_column_widths(table), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     kinds = [column.kind for column in table.columns]
-    sheet.append([_cell(sheet, str(column.label), TEXT, bold=True) for column in table.columns])
-    rows = table.all_rows() if table.all_rows is not None else table.rows
-    for n, row in enumerate(rows, start=1):
-        if n > max_rows:
-            raise TooManyRows(max_rows)
-        sheet.append([_cell(sheet, value, kind) for value, kind in zip(row, kinds, strict=False)])
-    if table.footer:
-        sheet.append([_cell(sheet, value, kind, bold=True) for value, kind in zip(table.footer, kinds, strict=False)])
-    if table.note:
-        sheet.append([])
-        sheet.append([_cell(sheet, str(table.note), TEXT)])
+    try:
+        sheet.append([_cell(sheet, str(column.label), TEXT, bold=True) for column in table.columns])
+        rows = table.all_rows() if table.all_rows is not None else table.rows
+        for n, row in enumerate(rows, start=1):
+            if n > max_rows:
+                raise TooManyRows(max_rows)
+            sheet.append([_cell(sheet, value, kind) for value, kind in zip(row, kinds, strict=False)])
+        if table.footer:
+            sheet.append([_cell(sheet, v, kind, bold=True) for v, kind in zip(table.footer, kinds, strict=False)])
+        if table.note:
+            sheet.append([])
+            sheet.append([_cell(sheet, str(table.note), TEXT)])
+    except BaseException:
+        _discard(sheet)
+        raise
     workbook.save(fh)
 
 
-def xlsx_response(table: Table, filename: str, max_rows: int = XLSX_MAX_ROWS) -> FileResponse:
+def _discard(sheet) -> None:
+    """A write-only sheet given up half-way: its rows went to a named temporary file of openpyxl's
+    (removed by save(), else only when the process exits); close it and remove it now."""
+    try:
+        sheet.close()
+    except Exception:  # noqa: BLE001 - already closed or never started: nothing to finish
+        pass
+    writer = getattr(sheet, "_writer", None)
+    if writer is not None:
+        try:
+            writer.cleanup()
+        except (OSError, ValueError):
+            pass
+
+
+def xlsx_response(table: Table, filename: str, max_rows: int | None = None) -> FileResponse:
     """The table as an .xlsx download, built into a temporary file first (a zip's directory comes
     last, so nothing can be sent before the whole file is written). Raises TooManyRows."""
     fh = tempfile.TemporaryFile()
@@ -192,5 +213,8 @@ def xlsx_response(table: Table, filename: str, max_rows: int = XLSX_MAX_ROWS) ->
 def ascii_filename(name: str) -> str:
     """A file name any browser and mail client keeps: lower-case ASCII letters, digits, dots, hyphens."""
     name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode().lower()
-    name = re.sub(r"[^a-z0-9.\-]+", "-", name)
-    return re.sub(r"-{2,}", "-", name).strip("-.") or "ill-report"
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not re.fullmatch(r"[a-z0-9]{1,5}", extension):
+        stem, extension = name, ""
+    stem = re.sub(r"[^a-z0-9]+", "-", stem).strip("-") or "ill-report"
+    return f"{stem}.{extension}" if extension else stem

@@ -28,27 +28,32 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.text import int_param
+from core.text import format_yen, int_param
 from fees.models import current_fiscal_year
 from fees.selectors import FISCAL_MONTHS, Period
 from patrons.models import Branch
 from patrons.permissions import desk_required
 from reports import exports, figures
-from reports.tables import Scope
+from reports.tables import PERCENT, Scope
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # fiscal years a report may ask for
 YEARS_OFFERED = 6  # fiscal years in the filter's list, this one first
 EXPORT_FORMATS = ("csv", "xlsx")
 TEXT_PLAIN = "text/plain; charset=utf-8"
 
-# The sections of /desk/reports/<section>/: (slug, title, figures function).
+# The sections of /desk/reports/<section>/: slug -> (title, the reports.figures function's name).
 SECTIONS = {
-    "requests": (gettext_lazy("Requests"), figures.requests_tables),
-    "fill-rate": (gettext_lazy("Fill rate"), figures.fill_rate_tables),
-    "turnaround": (gettext_lazy("Turnaround"), figures.turnaround_tables),
-    "charges": (gettext_lazy("Charges"), figures.charges_tables),
-    "support": (gettext_lazy("Support budget"), figures.support_tables),
+    "requests": (gettext_lazy("Requests"), "requests_tables"),
+    "fill-rate": (gettext_lazy("Fill rate"), "fill_rate_tables"),
+    "turnaround": (gettext_lazy("Turnaround"), "turnaround_tables"),
+    "charges": (gettext_lazy("Charges"), "charges_tables"),
+    "support": (gettext_lazy("Support budget"), "support_tables"),
 }
+
+
+def section_tables(section: str, scope: Scope) -> list:
+    """The Tables of a section, from its reports.figures function."""
+    return getattr(figures, SECTIONS[section][1])(scope)
 
 
 def _fiscal_year(raw, notices) -> int:
@@ -162,18 +167,30 @@ def export_or_none(request, tables, stem: str = "ill-report", context: dict | No
         return HttpResponseRedirect(f"{request.path}?{query.urlencode()}#table-{table.slug}")
 
 
+# The index's headline figures: (section, table slug, column key, label), read from the table's
+# totals row (its `footer`). A Table may instead carry its own: extra["headline"] = {"label",
+# "value", "kind"} (or a list of them).
+HEADLINES = (
+    ("requests", "by-kind", "total", gettext_lazy("Requests submitted")),
+    ("fill-rate", "fill-rate", "rate", gettext_lazy("Fill rate")),
+    ("turnaround", "turnaround-months", "sub_median", gettext_lazy("Median days, submitted → arrived")),
+    ("charges", "charges-month", "total", gettext_lazy("Charges")),
+)
+# The table each section shows on the index (else its first table with a chart).
+INDEX_TABLES = {"turnaround": "turnaround-months", "support": "support-months"}
+
+
 @desk_required
 def index(request):
-    """The year at a glance: the headline figures and the first chart of each section."""
+    """The year at a glance: the headline figures and one chart of each section."""
     context = report_context(request)
-    sections = []
-    headlines = []
-    shown_tables = []
-    for slug, (title, tables_of) in SECTIONS.items():
-        tables = tables_of(context["scope"])
-        for table in tables:
-            headlines.extend(_headlines(table))
-        shown = next((t for t in tables if t.chart), tables[0] if tables else None)
+    sections, headlines, shown_tables, every_table = [], [], [], []
+    for slug, (title, _name) in SECTIONS.items():
+        tables = section_tables(slug, context["scope"])
+        every_table.extend(tables)
+        headlines.extend(_headlines(slug, tables))
+        shown = next((t for t in tables if t.slug == INDEX_TABLES.get(slug)), None)
+        shown = shown or next((t for t in tables if t.chart), tables[0] if tables else None)
         sections.append({"slug": slug, "title": title, "table": shown})
         if shown is not None:
             shown_tables.append(shown)
@@ -181,16 +198,56 @@ def index(request):
     if response is not None:
         return response
     return render(
-        request, "reports/index.html", {**context, "sections": sections, "headlines": headlines, "section": "index"}
+        request,
+        "reports/index.html",
+        {**context, **freshness(every_table), "sections": sections, "headlines": headlines, "section": "index"},
     )
 
 
-def _headlines(table) -> list[dict]:
-    """A figures Table may carry `extra["headline"]`: one {"label", "value", "kind"} or a list of them."""
-    headline = table.extra.get("headline")
-    if not headline:
+def _headlines(section: str, tables) -> list[dict]:
+    found = []
+    for table in tables:
+        own = table.extra.get("headline")
+        if own:
+            found.extend(own if isinstance(own, list | tuple) else [own])
+    for wanted, slug, key, label in HEADLINES:
+        table = next((t for t in tables if t.slug == slug), None) if wanted == section else None
+        keys = [column.key for column in table.columns] if table else []
+        if table and table.footer and key in keys and keys.index(key) < len(table.footer):
+            column = table.columns[keys.index(key)]
+            found.append({"label": label, "value": table.footer[keys.index(key)], "kind": column.kind})
+    if section == "support":
+        found.extend(_support_headline(tables))
+    return found
+
+
+def _support_headline(tables) -> list[dict]:
+    """The support budget used: spent and reserved against the total (rows "total", "spent",
+    "reserved" of the "support" table, in that order)."""
+    table = next((t for t in tables if t.slug == "support"), None)
+    if table is None or len(table.rows) < 3 or not all(len(row) > 1 for row in table.rows[:3]):
         return []
-    return list(headline) if isinstance(headline, list | tuple) else [headline]
+    total, spent, reserved = (row[1] for row in table.rows[:3])
+    if not all(isinstance(v, int) for v in (total, spent, reserved)) or total <= 0:
+        return []
+    return [
+        {
+            "label": _("Support budget used"),
+            "value": round(100 * (spent + reserved) / total, 1),
+            "kind": PERCENT,
+            "detail": _("%(used)s of %(total)s") % {"used": format_yen(spent + reserved), "total": format_yen(total)},
+        }
+    ]
+
+
+def freshness(tables) -> dict:
+    """When the figures were computed (the figures functions put `computed_at` and `stale` in each
+    Table's extra): the oldest time, and whether the page could not bring them up to date."""
+    times = [t.extra["computed_at"] for t in tables if t.extra.get("computed_at")]
+    return {
+        "computed_at": min(times) if times else None,
+        "stale": any(t.extra.get("stale") for t in tables),
+    }
 
 
 @desk_required
@@ -198,12 +255,14 @@ def section(request, section):
     """All the Tables of one section, with their exports."""
     if section not in SECTIONS:
         raise Http404
-    title, tables_of = SECTIONS[section]
+    title = SECTIONS[section][0]
     context = report_context(request)
-    tables = tables_of(context["scope"])
+    tables = section_tables(section, context["scope"])
     response = export_or_none(request, tables, "ill-report", context)
     if response is not None:
         return response
     return render(
-        request, "reports/section.html", {**context, "tables": tables, "section": section, "section_title": title}
+        request,
+        "reports/section.html",
+        {**context, **freshness(tables), "tables": tables, "section": section, "section_title": title},
     )

@@ -5,6 +5,7 @@ import datetime
 
 from django import template
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.formats import date_format
 
 from core.text import format_yen
@@ -31,9 +32,9 @@ def format_value(value, kind: str = TEXT) -> str:
             return f"{value:,.1f}"
         return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
     if isinstance(value, datetime.datetime):
-        return date_format(value, "SHORT_DATETIME_FORMAT")
+        return date_format(timezone.localtime(value) if timezone.is_aware(value) else value, "SHORT_DATETIME_FORMAT")
     if isinstance(value, datetime.date):
-        return date_format(value, "Y-m-d")
+        return date_format(value, "SHORT_DATE_FORMAT")
     return str(value)
 
 

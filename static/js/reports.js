@@ -13,6 +13,11 @@
 document.querySelectorAll("[data-print]").forEach((button) => {
   button.addEventListener("click", () => window.print());
 });
+// The report nav scrolls sideways on a phone: show the current page's tab.
+document.querySelectorAll(".report-nav .nav-link.active").forEach((link) => {
+  const nav = link.closest(".nav");
+  nav.scrollLeft = link.offsetLeft - (nav.clientWidth - link.offsetWidth) / 2;
+});
 (function () {
   if (typeof window.Chart === "undefined") {
     return;
@@ -108,6 +113,28 @@ document.querySelectorAll("[data-print]").forEach((button) => {
     return ctx.createPattern(tile, "repeat") || colour;
   }
 
+  // A long category label on several lines ("Loan · Japanese university library" → two), shorter
+  // lines on a narrow screen, so that a horizontal bar chart's labels are not cut off.
+  function wrapLabel(label, width) {
+    const parts = String(label).split(" · ");
+    const lines = [];
+    parts.forEach((part) => {
+      let line = "";
+      part.split(/(\s+)/).forEach((word) => {
+        if (line && (line + word).trim().length > width) {
+          lines.push(line.trim());
+          line = word.trimStart();
+        } else {
+          line += word;
+        }
+      });
+      if (line.trim()) {
+        lines.push(line.trim());
+      }
+    });
+    return lines.length > 1 ? lines : lines[0] || "";
+  }
+
   function datasets(spec) {
     const line = spec.kind === "line";
     return spec.series.map((series, i) => {
@@ -145,10 +172,16 @@ document.querySelectorAll("[data-print]").forEach((button) => {
       stacked: stacked,
       ticks: { callback: (value) => tickValue(unit, value) },
     };
-    const categoryAxis = { stacked: stacked, ticks: { autoSkip: true, maxRotation: 0 } };
+    if (unit === "count") {
+      valueAxis.ticks.precision = 0; // whole numbers only: no 0.5 request
+    }
+    const categoryAxis = { stacked: stacked, ticks: { autoSkip: !horizontal, maxRotation: 0 } };
     return {
       type: spec.kind === "line" ? "line" : "bar",
-      data: { labels: spec.labels, datasets: datasets(spec) },
+      data: {
+        labels: horizontal ? spec.labels.map((label) => wrapLabel(label, window.innerWidth < 576 ? 14 : 28)) : spec.labels,
+        datasets: datasets(spec),
+      },
       options: {
         responsive: true,
         maintainAspectRatio: false,
@@ -196,6 +229,7 @@ document.querySelectorAll("[data-print]").forEach((button) => {
   }
 
   document.querySelectorAll("canvas[data-chart]").forEach(draw);
+
   window.addEventListener("beforeprint", resizeAll);
   window.addEventListener("afterprint", resizeAll);
   if (window.matchMedia) {
