@@ -28,7 +28,8 @@ validated and normalised first (`ill.identifiers`), so nothing the user types re
 but a checked ISBN / ISSN / NCID; redirects are not followed; each call has a deadline for the
 whole answer (`CATALOGUE_TIMEOUT` seconds) and a size limit; XML is parsed with defusedxml (no
 DTD, no entities); answers are cached (`CATALOGUE_CACHE_SECONDS`, a day by default, a miss for
-an hour); each user may ask `CATALOGUE_RATE_PER_MINUTE` times a minute. Every failure is a
+an hour); each user may make `CATALOGUE_RATE_PER_MINUTE` calls to the services a minute (cached
+answers do not count). Every failure is a
 `LookupFailure` with a code and a calm message; nothing is ever written to a request here.
 """
 
@@ -693,15 +694,19 @@ def _cinii(kind: str, value: str) -> Record:
 
 
 def lookup(kind: str, value: str, *, user) -> tuple[str, dict]:
-    """(service, the form's fields) for an ISBN / ISSN / NCID, or LookupFailure. Counted against
-    the user's rate; answers cached for everyone."""
+    """(service, the form's fields) for an ISBN / ISSN / NCID, or LookupFailure. A call to the
+    service counts against the user's rate; answers are cached for everyone."""
     name = service_for(kind)
     if not name:
         raise LookupFailure("off" if not enabled() else "unsupported")
     normalized = normalize(kind, value)
-    check_rate(user)
     fetcher = _ndl if name == "ndl" else _cinii
-    record = _cached(f"catalogue:{name}:{kind}:{normalized}", lambda: asdict(fetcher(kind, normalized)))
+
+    def ask() -> dict:
+        check_rate(user)  # only what reaches the service counts: a cached answer is free
+        return asdict(fetcher(kind, normalized))
+
+    record = _cached(f"catalogue:{name}:{kind}:{normalized}", ask)
     return name, {"fields": Record(**record).fields(), "link": record.get("link", "")}
 
 
@@ -756,9 +761,13 @@ def holdings(ncid: str, *, kind: str, user) -> Holdings:
     if not holdings_enabled():
         raise LookupFailure("off")
     normalized = normalize("ncid", ncid)
-    check_rate(user)
     kind = kind if kind in (Request.Kind.LOAN, Request.Kind.COPY) else Request.Kind.LOAN
-    data = _cached(f"catalogue:cinii:holders:{kind}:{normalized}", lambda: _fetch_holders(normalized, kind))
+
+    def ask() -> dict:
+        check_rate(user)
+        return _fetch_holders(normalized, kind)
+
+    data = _cached(f"catalogue:cinii:holders:{kind}:{normalized}", ask)
     holders = [Holder(**h) for h in data["holders"]]
     _match(holders)
     holders.sort(key=lambda h: (h.lender_id is None, h.name))

@@ -367,15 +367,21 @@ def test_ndl_without_a_cinii_appid_cannot_look_up_an_ncid(db, ndl, staff_user):
     assert ndl.seen == []
 
 
-def test_each_user_is_rate_limited(db, ndl, settings, staff_user, undergraduate):
+def test_each_user_is_rate_limited_on_calls_to_the_service(db, ndl, settings, staff_user, undergraduate):
     settings.CATALOGUE_RATE_PER_MINUTE = 2
     serve_ndl(ndl)
     catalogue.lookup("isbn", KOKORO, user=staff_user)
-    catalogue.lookup("isbn", KOKORO, user=staff_user)
+    catalogue.lookup("isbn", KOKORO, user=staff_user)  # cached: not counted
+    with pytest.raises(catalogue.LookupFailure):
+        catalogue.lookup("isbn", NO_SUCH_ISBN, user=staff_user)  # the service answers 404: counted
     with pytest.raises(catalogue.LookupFailure) as failure:
-        catalogue.lookup("isbn", KOKORO, user=staff_user)
+        catalogue.lookup("isbn", "9784621061220", user=staff_user)
     assert failure.value.code == "rate_limited" and failure.value.status == 429
-    catalogue.lookup("isbn", KOKORO, user=undergraduate.user)  # another user is not held up
+    assert len(ndl.seen) == 2
+    catalogue.lookup("isbn", KOKORO, user=undergraduate.user)  # cached, and another user is not held up
+    with pytest.raises(catalogue.LookupFailure) as failure:
+        catalogue.lookup("isbn", "9784621061220", user=undergraduate.user)
+    assert failure.value.code == "unavailable"
 
 
 # --- the patron's endpoint -----------------------------------------------------------------------
