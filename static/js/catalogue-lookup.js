@@ -126,7 +126,7 @@
         }
       });
       var summary = filled.length
-        ? format(text("filled"), { fields: filled.join(", ") })
+        ? format(text("filled"), { fields: filled.join(text("separator") || ", ") })
         : text("nothing-new");
       say(data.message + " " + summary, filled.length ? "success" : "");
       if (data.link) {
@@ -168,7 +168,8 @@
         });
         differences.hidden = true;
         differences.textContent = "";
-        say(format(text("replaced"), { fields: differing.map(function (i) { return labelOf(i.input); }).join(", ") }), "success");
+        var names = differing.map(function (i) { return labelOf(i.input); });
+        say(format(text("replaced"), { fields: names.join(text("separator") || ", ") }), "success");
         differing[0].input.focus();
       });
       differences.appendChild(intro);
@@ -207,6 +208,8 @@
         var loaded = doc.querySelector("[data-holders-loaded]");
         if (!loaded) return Promise.reject(new Error("not the holders"));
         body.replaceChildren(document.importNode(loaded, true));
+        var summary = loaded.querySelector("p");
+        if (summary) message.textContent = summary.textContent.trim(); // announced once, not the whole list
         offerAdding(card, message, text);
       })
       .catch(function () {

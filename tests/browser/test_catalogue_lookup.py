@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories as f
+from tests.browser.test_csp import RECORDER
 from tests.ill.test_catalogue import KOKORO, KOKORO_NCID, recorded, replay, serve_cinii, serve_ndl  # noqa: F401
 
 NDL_NAME = re.compile("NDL Search|国立国会図書館")  # as the lead's translation will name it
@@ -34,6 +35,7 @@ def hanako_page(page, login, undergraduate, lender):
 def test_an_isbn_fills_the_loan_form(hanako_page, live_server, ndl_on):
     serve_ndl(ndl_on)
     page = hanako_page
+    page.add_init_script(RECORDER)  # the policy (no 'unsafe-inline') blocks nothing of the look-up
     page.goto(f"{live_server.url}/my/requests/new/loan/")
     page.fill("input[name=author]", "Natsume, Soseki")  # typed by the patron: not overwritten
     page.fill("input[name=isbn]", "4-00-310101-4")
@@ -54,6 +56,7 @@ def test_an_isbn_fills_the_loan_form(hanako_page, live_server, ndl_on):
     page.get_by_test_id("lookup-replace").click()
     expect(page.locator("input[name=author]")).to_have_value("夏目漱石 作")
     expect(differences).to_be_hidden()
+    assert page.evaluate("window.__csp") == []
     page.get_by_test_id("to-confirm").click()  # the form submits as before
     expect(page.get_by_test_id("submit-request")).to_be_visible()
 
@@ -106,6 +109,7 @@ def test_the_desk_sees_the_holders_and_adds_one_to_the_order(desk_page, live_ser
     ours = f.LendingInstitutionFactory(code="FA001007", name="九州大学 附属図書館")
     item = f.RequestFactory(patron=undergraduate, ncid=KOKORO_NCID, isbn=KOKORO, title="こころ")
     page = desk_page
+    page.add_init_script(RECORDER)
     page.goto(f"{live_server.url}/desk/requests/{item.number}/")
     card = page.get_by_test_id("cinii-holders")
     expect(card.get_by_test_id("holders")).to_contain_text("上智大学 図書館")
@@ -116,6 +120,7 @@ def test_the_desk_sees_the_holders_and_adds_one_to_the_order(desk_page, live_ser
     expect(card.get_by_test_id("holders-message")).to_contain_text(ours.code)
     add.click()
     expect(card.get_by_test_id("holders-message")).to_contain_text(ours.code)
+    assert page.evaluate("window.__csp") == []
 
 
 def test_the_holders_card_says_when_cinii_fails(desk_page, live_server, settings, replay, undergraduate):  # noqa: F811
