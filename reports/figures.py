@@ -55,7 +55,7 @@ def _where(scope: Scope) -> str:
     if scope.month is not None:
         text += ", " + month_label(_months(scope)[0])
     if scope.branch_id is not None:
-        branch = Branch.objects.filter(pk=scope.branch_id).first()
+        branch = Branch.objects.filter(pk=scope.branch_id).only("name", "name_en").first()
         if branch is not None:
             text += ", " + localized(branch)
     return text
@@ -278,7 +278,10 @@ def _lender_rows(scope: Scope) -> list[list]:
             per_lender[lender_id][1] += n
         elif state == CS.UNFILLED:
             per_lender[lender_id][2] += n
-    lenders = {lender.pk: lender for lender in LendingInstitution.objects.filter(pk__in=list(per_lender))}
+    lenders = {
+        lender.pk: lender
+        for lender in LendingInstitution.objects.filter(pk__in=list(per_lender)).only("name", "name_en", "kind")
+    }
     rows = []
     for lender_id, (asked, filled, unfilled) in per_lender.items():
         lender = lenders.get(lender_id)
@@ -368,14 +371,26 @@ def _reasons_table(scope: Scope, where: str, extra: dict) -> Table:
 # 3. Turnaround --------------------------------------------------------------------------------
 
 
-def _histograms(scope: Scope, *dims: str) -> dict:
-    """{(dims…, measure): merged histogram} over the scope's arrival months."""
+DURATION_FIELDS = ("month", "kind", "lender_kind", "overseas", "delivery", "measure", "hours")
+
+
+def _duration_rows(scope: Scope) -> list[tuple]:
+    """The scope's histogram rows, read once for the three tables (about 1,100 rows a year at 1M)."""
+    return list(
+        DurationMonth.objects.filter(rollup.months_q(_months(scope), scope.branch_id))
+        .values_list(*DURATION_FIELDS)
+        .order_by()
+    )
+
+
+def _histograms(rows, *dims: str) -> dict:
+    """{(dims…, measure): merged histogram} over the rows, added in place (keys stay as stored)."""
+    positions = [DURATION_FIELDS.index(d) for d in dims]
     merged = defaultdict(dict)
-    for row in DurationMonth.objects.filter(rollup.months_q(_months(scope), scope.branch_id)).values(
-        *dims, "measure", "hours"
-    ):
-        key = (*(row[d] for d in dims), row["measure"])
-        merged[key] = percentiles.merge([merged[key], row["hours"]])
+    for row in rows:
+        target = merged[(*(row[i] for i in positions), row[5])]
+        for hours, count in row[6].items():
+            target[hours] = target.get(hours, 0) + count
     return merged
 
 
@@ -478,7 +493,8 @@ def turnaround_tables(scope: Scope) -> list[Table]:
     extra = _freshness()
     where = _where(scope)
 
-    by_kind = _histograms(scope, "kind", "lender_kind")
+    durations = _duration_rows(scope)
+    by_kind = _histograms(durations, "kind", "lender_kind")
     kind_rows = []
     for kind in (LOAN, COPY):
         for lender_kind, label in K.choices:
@@ -507,7 +523,7 @@ def turnaround_tables(scope: Scope) -> list[Table]:
         extra=extra,
     )
 
-    by_delivery = _histograms(scope, "kind", "overseas", "delivery")
+    by_delivery = _histograms(durations, "kind", "overseas", "delivery")
     delivery_rows = []
     for kind in (LOAN, COPY):
         for overseas in (False, True):
@@ -550,7 +566,7 @@ def turnaround_tables(scope: Scope) -> list[Table]:
         extra=extra,
     )
 
-    by_month = _histograms(scope, "month")
+    by_month = _histograms(durations, "month")
     month_rows = []
     for month in _months(scope):
         n, sub_median, sub_p90 = _stats(by_month.get((month, Measure.SUBMITTED)))
@@ -601,7 +617,8 @@ def _code_row(code, name, count, total):
 def _code_rows(scope: Scope) -> list[list]:
     """Every budget code charged in the period, largest total first."""
     counts = _charges(scope, "budget_code_id")
-    codes = {c.pk: c for c in BudgetCode.objects.filter(pk__in=[k[0] for k in counts if k[0] is not None])}
+    ids = [k[0] for k in counts if k[0] is not None]
+    codes = {c.pk: c for c in BudgetCode.objects.filter(pk__in=ids).only("code", "name")}
     rows = []
     for (code_id,), (n, yen) in counts.items():
         if code_id is None:
@@ -692,7 +709,9 @@ def charges_tables(scope: Scope) -> list[Table]:
 def support_tables(scope: Scope) -> list[Table]:
     """The support budget's use against its total."""
     extra = _freshness()
-    budget = SupportBudget.objects.filter(fiscal_year=scope.fiscal_year).first()
+    budget = (
+        SupportBudget.objects.filter(fiscal_year=scope.fiscal_year).only("total", "per_student_cap", "is_open").first()
+    )
     where = _("FY%(year)s") % {"year": scope.fiscal_year}
     library_wide = _("The support budget is the whole library's: the branch and month filters do not apply here.")
     if budget is None:

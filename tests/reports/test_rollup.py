@@ -260,3 +260,31 @@ def test_one_refresher_at_a_time(undergraduate):
         release.set()
         holder.join()
     assert rollup.refresh(wait=False)["done"] is True
+
+
+@pytest.mark.django_db
+def test_every_lifecycle_service_moves_updated_at(undergraduate, lender, second_lender, staff_user):
+    """The rollup finds what changed by `Request.updated_at`: each service that changes a figure
+    must move it (a service writing with QuerySet.update() would be missed)."""
+    moves = {}
+
+    def step(name, moment, action):
+        with time_machine.travel(moment, tick=False):
+            request = action()
+        request = Request.objects.get(pk=request.pk)
+        moves[name] = request.updated_at == moment
+
+    loan = make("loan", at(2026, 5, 1), patron=undergraduate, lenders=[lender, second_lender])
+    step("order", at(2026, 5, 2), lambda: services.order(loan, actor=staff_user, lenders=[lender, second_lender]))
+    step("mark_unfilled", at(2026, 5, 3), lambda: services.mark_unfilled(loan, actor=staff_user))
+    due = datetime.date(2026, 6, 1)
+    step("record_arrival", at(2026, 5, 4), lambda: services.record_arrival(loan, actor=staff_user, lender_due_date=due))
+    step("hand_over", at(2026, 5, 5), lambda: services.hand_over(loan, actor=staff_user))
+    copy = make("copy", at(2026, 5, 1), patron=undergraduate)
+    step("cancel", at(2026, 5, 6), lambda: services.cancel(copy, actor=staff_user))
+    other = make("copy", at(2026, 5, 1), patron=undergraduate)
+    step("reject", at(2026, 5, 7), lambda: services.reject(other, actor=staff_user, reason="rare"))
+    unfilled = make("copy", at(2026, 5, 1), patron=undergraduate, lenders=[lender], steps=[(at(2026, 5, 2), "order")])
+    step("mark_unfilled_last", at(2026, 5, 8), lambda: services.mark_unfilled(unfilled, actor=staff_user))
+    step("close_unfilled", at(2026, 5, 9), lambda: services.close_unfilled(unfilled, actor=staff_user))
+    assert all(moves.values()), moves
