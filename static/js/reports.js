@@ -119,6 +119,14 @@ document.querySelectorAll(".report-nav .nav-link.active").forEach((link) => {
     const parts = String(label).split(" · ");
     const lines = [];
     parts.forEach((part) => {
+      if (!/\s/.test(part) && /[\u3000-\u9fff\uff00-\uffef]/.test(part)) {
+        // Japanese has no spaces: cut every width/2 characters (each is two columns wide).
+        const size = Math.max(4, Math.floor(width / 2));
+        for (let i = 0; i < part.length; i += size) {
+          lines.push(part.slice(i, i + size));
+        }
+        return;
+      }
       let line = "";
       part.split(/(\s+)/).forEach((word) => {
         if (line && (line + word).trim().length > width) {
@@ -179,7 +187,7 @@ document.querySelectorAll(".report-nav .nav-link.active").forEach((link) => {
     return {
       type: spec.kind === "line" ? "line" : "bar",
       data: {
-        labels: horizontal ? spec.labels.map((label) => wrapLabel(label, window.innerWidth < 576 ? 14 : 28)) : spec.labels,
+        labels: spec.labels.map((label) => wrapLabel(label, window.innerWidth < 576 || !horizontal ? 14 : 28)),
         datasets: datasets(spec),
       },
       options: {

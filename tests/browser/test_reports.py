@@ -13,6 +13,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from reports import exports
 from tests.reports.test_pages import SECTIONS, report_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -164,5 +165,20 @@ def test_printing_keeps_the_tables_and_drops_the_nav_and_filters(browser, live_s
         assert page.locator("canvas[data-chart]").first.is_visible()
         if SHOTS:
             page.screenshot(path=f"{SHOTS}/print_en_requests.png", full_page=True)
+    finally:
+        context.close()
+
+
+def test_an_xlsx_past_the_row_cap_shows_the_page_with_a_message(
+    browser, live_server, staff_user, login, data, monkeypatch
+):
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 3)
+    context, page, _console = staff_page(browser, live_server, staff_user, login, "en", 1280)
+    try:
+        page.goto(live_server.url + reverse("reports:section", args=["charges"]))
+        with page.expect_navigation():
+            page.locator("[data-table=charges-month] [data-testid=export-xlsx]").click()
+        assert page.url.endswith("#table-charges-month")
+        assert "download it as CSV" in page.locator(".alert").inner_text()
     finally:
         context.close()
