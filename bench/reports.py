@@ -7,9 +7,9 @@ Run from the project root against the data set of `bench/generate.py` (PostgreSQ
 What it does (it writes nothing but the rollup's own tables):
 
 1. Rebuilds the rollup from the requests (`rollup.refresh(rebuild=True)`), timed (skip with --no-rebuild).
-2. Times the incremental refresh of one month (the latest complete month recomputed from the raw rows,
-   which is what a refresh does for each month a changed request is counted in), and a page's quick
-   refresh when nothing changed (the check every report page makes first).
+2. Times the incremental refresh of one month (the latest complete month recomputed from the raw rows)
+   and of each of its parts (a refresh recomputes the parts of the months a changed request is counted
+   in), and a page's quick refresh when nothing changed (the check every report page makes first).
 3. Times each figures function for the latest complete fiscal year, for every branch and for the
    branch with the most requests (median of --runs, after one warm-up), and, for comparison, the live
    charges query of the older charges report (fees.selectors.charge_totals) for that year.
@@ -75,7 +75,14 @@ def main():
         with transaction.atomic():
             rollup.refresh_month(last_month)
 
-    print(f"Incremental refresh of one month ({last_month:%Y-%m}): {timed(one_month, args.runs):.0f} ms")
+    print(f"Incremental refresh of one whole month ({last_month:%Y-%m}): {timed(one_month, args.runs):.0f} ms")
+    for part in rollup.PARTS:
+
+        def one_part(part=part):
+            with transaction.atomic():
+                rollup.refresh_part(part, last_month)
+
+        print(f"  of its part {part!r}: {timed(one_part, args.runs):.0f} ms")
     print(f"A page's check when nothing changed: {timed(rollup.refresh_for_page, args.runs):.1f} ms")
 
     busiest = (

@@ -5,13 +5,15 @@ Why: with 1,000,000 requests a fiscal year grouped straight from the requests is
 small rows.
 
 How it stays right:
-- A month's rows are always recomputed together from the raw rows (`refresh_month`), never edited
-  one by one; every figure therefore equals the raw computation as of the last refresh.
+- A month's figures are in five parts (PARTS: by submission, by first order, by arrival with the
+  turnaround histograms, the lenders asked, the charges); a part of a month is always recomputed
+  whole from the raw rows (`refresh_part`), never edited row by row, so every figure equals the raw
+  computation as of the last refresh.
 - A request is counted in the months of its dates: submitted, first ordered (the earliest order to
   any of its candidate lenders), arrived, and the months its lenders were asked and its charge was
-  recorded. Those dates never move once set, so a change to a request only ever touches the months
-  it is already in: `dirty_months` finds them from the requests whose `updated_at` is after the
-  watermark (every lifecycle service saves the request, which moves `updated_at`).
+  recorded. Those dates never move once set, so a change to a request only ever touches the parts
+  of months it is already in: `dirty_parts` finds them from the requests whose `updated_at` is after
+  the watermark (every lifecycle service saves the request, which moves `updated_at`).
 - The watermark is the start of the last full refresh less `LAG`, so a transaction that saved a
   request before a refresh began but committed after it is still read by the next one. A page's
   quick refresh reads only what changed after the newest `updated_at` already read (`seen`), so it
@@ -50,7 +52,9 @@ from reports.models import CandidateMonth, ChargeMonth, DurationMonth, RequestMo
 from reports.models.rollup import STATE_PK
 
 LAG = datetime.timedelta(minutes=2)  # longer than any transaction that saves a request
-SYNC_MONTHS = 3  # a page refreshes at most this many months itself; more waits for the task
+# A page refreshes at most this many parts of months itself (an arrival: its submission, order and
+# arrival months' parts, typically 4–6); more waits for the task.
+SYNC_PARTS = 8
 
 Basis = RequestMonth.Basis
 Measure = DurationMonth.Measure
@@ -218,35 +222,21 @@ def _without_jit() -> None:
             cursor.execute("SET LOCAL jit = off")
 
 
-def compute_month(month: datetime.date) -> dict[str, list]:
-    """Every rollup row of one month, from the raw rows."""
-    _without_jit()
-    start, end = month_bounds(month)
+def _submitted_part(month, start, end) -> list:
     submitted = Request.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
-    arrived = Request.objects.filter(arrived_at__gte=start, arrived_at__lt=end)
+    return _request_rows(Basis.SUBMITTED, month, _request_groups(submitted))
+
+
+def _ordered_part(month, start, end) -> list:
     ordered = first_orders().filter(ordered_at__gte=start, ordered_at__lt=end)
+    return _request_rows(Basis.ORDERED, month, _request_groups(ordered, "request__"), "request__")
 
-    requests = _request_rows(Basis.SUBMITTED, month, _request_groups(submitted))
-    requests += _request_rows(Basis.ARRIVED, month, _request_groups(arrived))
-    requests += _request_rows(Basis.ORDERED, month, _request_groups(ordered, "request__"), "request__")
 
-    candidates = [
-        CandidateMonth(
-            month=month,
-            branch_id=g["request__pickup_branch_id"],
-            lender_id=g["lender_id"],
-            state=g["state"],
-            unfilled_reason=g["unfilled_reason"],
-            count=g["n"],
-        )
-        for g in LenderCandidate.objects.filter(ordered_at__gte=start, ordered_at__lt=end)
-        .values("request__pickup_branch_id", "lender_id", "state", "unfilled_reason")
-        .annotate(n=Count("*"))
-        .order_by()
-    ]
-
+def _arrived_part(month, start, end) -> list:
+    arrived = Request.objects.filter(arrived_at__gte=start, arrived_at__lt=end)
+    rows = _request_rows(Basis.ARRIVED, month, _request_groups(arrived))
     histograms = _duration_histograms(arrived)
-    durations = [
+    return rows + [
         DurationMonth(
             month=month,
             branch_id=branch,
@@ -261,7 +251,26 @@ def compute_month(month: datetime.date) -> dict[str, list]:
         for (branch, kind, lender_kind, overseas, delivery, measure), hist in histograms.items()
     ]
 
-    charges = [
+
+def _candidates_part(month, start, end) -> list:
+    return [
+        CandidateMonth(
+            month=month,
+            branch_id=g["request__pickup_branch_id"],
+            lender_id=g["lender_id"],
+            state=g["state"],
+            unfilled_reason=g["unfilled_reason"],
+            count=g["n"],
+        )
+        for g in LenderCandidate.objects.filter(ordered_at__gte=start, ordered_at__lt=end)
+        .values("request__pickup_branch_id", "lender_id", "state", "unfilled_reason")
+        .annotate(n=Count("*"))
+        .order_by()
+    ]
+
+
+def _charges_part(month, start, end) -> list:
+    return [
         ChargeMonth(
             month=month,
             branch_id=g["request__pickup_branch_id"],
@@ -275,44 +284,76 @@ def compute_month(month: datetime.date) -> dict[str, list]:
         .annotate(n=Count("*"), total=Sum("total"))
         .order_by()
     ]
-    return {"requests": requests, "candidates": candidates, "durations": durations, "charges": charges}
 
 
-ROLLUP_MODELS = {
-    "requests": RequestMonth,
-    "candidates": CandidateMonth,
-    "durations": DurationMonth,
-    "charges": ChargeMonth,
+# A month's figures in five parts, each rewritten on its own: (compute, the rows it owns). A change to a
+# request rewrites only the parts of the months it is counted in by that date (an order does not
+# recompute the month's turnaround histograms, the costliest part).
+PARTS = {
+    "submitted": (_submitted_part, lambda month: [RequestMonth.objects.filter(month=month, basis=Basis.SUBMITTED)]),
+    "ordered": (_ordered_part, lambda month: [RequestMonth.objects.filter(month=month, basis=Basis.ORDERED)]),
+    "arrived": (
+        _arrived_part,
+        lambda month: [
+            RequestMonth.objects.filter(month=month, basis=Basis.ARRIVED),
+            DurationMonth.objects.filter(month=month),
+        ],
+    ),
+    "candidates": (_candidates_part, lambda month: [CandidateMonth.objects.filter(month=month)]),
+    "charges": (_charges_part, lambda month: [ChargeMonth.objects.filter(month=month)]),
 }
+ROLLUP_MODELS = (RequestMonth, CandidateMonth, DurationMonth, ChargeMonth)
+
+
+def compute_part(part: str, month: datetime.date) -> list:
+    """The rollup rows of one part of one month, from the raw rows."""
+    _without_jit()
+    start, end = month_bounds(month)
+    return PARTS[part][0](month, start, end)
+
+
+def refresh_part(part: str, month: datetime.date) -> None:
+    rows = compute_part(part, month)
+    for queryset in PARTS[part][1](month):
+        queryset.delete()
+    by_model = defaultdict(list)
+    for row in rows:
+        by_model[type(row)].append(row)
+    for model, objects in by_model.items():
+        model.objects.bulk_create(objects, batch_size=2000)
 
 
 def refresh_month(month: datetime.date) -> None:
-    """Rewrite one month's rows of every rollup table from the raw rows."""
-    rows = compute_month(month)
-    for name, model in ROLLUP_MODELS.items():
-        model.objects.filter(month=month).delete()
-        model.objects.bulk_create(rows[name], batch_size=2000)
+    """Rewrite every part of one month from the raw rows."""
+    for part in PARTS:
+        refresh_part(part, month)
 
 
 # What changed ---------------------------------------------------------------------------------
+
+
+def dirty_parts(since: datetime.datetime) -> set[tuple[str, datetime.date]]:
+    """(part, month) for the parts of months the requests changed after `since` are counted in."""
+    changed = Request.objects.filter(updated_at__gt=since)
+    asked = LenderCandidate.objects.filter(request__updated_at__gt=since, ordered_at__isnull=False)
+    sources = [
+        (("submitted",), changed, "submitted_at"),
+        (("arrived",), changed.filter(arrived_at__isnull=False), "arrived_at"),
+        (("ordered", "candidates"), asked, "ordered_at"),  # the first order is one of the orders
+        (("charges",), Charge.objects.filter(request__updated_at__gt=since), "created_at"),
+    ]
+    dirty = set()
+    for parts, queryset, field in sources:
+        for moment in queryset.annotate(m=TruncMonth(field)).values_list("m", flat=True).distinct().order_by():
+            dirty.update((part, _as_month(moment)) for part in parts)
+    return dirty
 
 
 def dirty_months(since: datetime.datetime | None) -> set[datetime.date]:
     """The months the requests changed after `since` are counted in (every month if None)."""
     if since is None:
         return all_months()
-    changed = Request.objects.filter(updated_at__gt=since)
-    sources = [
-        (changed, "submitted_at"),
-        (changed.filter(arrived_at__isnull=False), "arrived_at"),
-        (LenderCandidate.objects.filter(request__updated_at__gt=since, ordered_at__isnull=False), "ordered_at"),
-        (Charge.objects.filter(request__updated_at__gt=since), "created_at"),
-    ]
-    months = set()
-    for queryset, field in sources:
-        for moment in queryset.annotate(m=TruncMonth(field)).values_list("m", flat=True).distinct().order_by():
-            months.add(_as_month(moment))
-    return months
+    return {month for _part, month in dirty_parts(since)}
 
 
 def _as_month(value) -> datetime.date:
@@ -361,49 +402,51 @@ def _newest_update():
     return Request.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
 
 
-def refresh(*, rebuild: bool = False, wait: bool = True, max_months: int | None = None, quick: bool = False) -> dict:
-    """Bring the rollup up to date. `rebuild` recomputes every month; `max_months` gives up (and
-    changes nothing) when more months than that are dirty; `quick` (a page) reads only what changed
-    after the newest change already read, without the overlap of LAG; `wait=False` gives up when
-    another refresher holds the lock. Returns {"months": n, "done": bool, "computed_at": time}."""
+def refresh(*, rebuild: bool = False, wait: bool = True, max_parts: int | None = None, quick: bool = False) -> dict:
+    """Bring the rollup up to date. `rebuild` recomputes every month; `max_parts` gives up (and
+    changes nothing) when more parts of months than that are dirty; `quick` (a page) reads only what
+    changed after the newest change already read, without the overlap of LAG; `wait=False` gives up
+    when another refresher holds the lock.
+    Returns {"months": n, "parts": n, "done": bool, "computed_at": time}."""
     started = timezone.now()
     with transaction.atomic():
         current = _locked_state(wait)
         if current is None:
-            return {"months": 0, "done": False, "computed_at": None}
+            return {"months": 0, "parts": 0, "done": False, "computed_at": None}
         full = rebuild or current.rebuild_needed or current.watermark is None
         newest = _newest_update()
         if full:
-            months = all_months()
+            dirty = {(part, month) for month in all_months() for part in PARTS}
         else:
             since = max(current.seen or current.watermark, current.watermark) if quick else current.watermark
-            months = dirty_months(since)
-        if max_months is not None and len(months) > max_months:
-            return {"months": len(months), "done": False, "computed_at": current.computed_at}
+            dirty = dirty_parts(since)
+        outcome = {"months": len({month for _part, month in dirty}), "parts": len(dirty)}
+        if max_parts is not None and len(dirty) > max_parts:
+            return {**outcome, "done": False, "computed_at": current.computed_at}
         if full:
-            for model in ROLLUP_MODELS.values():
+            for model in ROLLUP_MODELS:
                 model.objects.all().delete()
-        for month in sorted(months):
-            refresh_month(month)
+        for part, month in sorted(dirty, key=lambda pair: (pair[1], pair[0])):
+            refresh_part(part, month)
         seen = max(filter(None, [current.seen, newest]), default=None)
-        if quick and not full and not months and seen == current.seen:
+        if quick and not full and not dirty and seen == current.seen:
             # A page found nothing new: no write (every report page view would write this row).
-            return {"months": 0, "done": True, "computed_at": current.computed_at}
+            return {**outcome, "done": True, "computed_at": current.computed_at}
         if not quick or full:
             current.watermark = started - LAG
             current.rebuild_needed = False
         current.seen = seen
-        if months or not quick:
+        if dirty or not quick:
             current.computed_at = timezone.now()
         current.save()
-        return {"months": len(months), "done": True, "computed_at": current.computed_at}
+        return {**outcome, "done": True, "computed_at": current.computed_at}
 
 
 def refresh_for_page() -> dict:
     """What a report page calls before reading: refresh here and now when only a few months changed
     (so a librarian sees the arrival just recorded), else leave it to the task and say how old the
     figures are. Never waits for another refresher."""
-    return refresh(wait=False, max_months=SYNC_MONTHS, quick=True)
+    return refresh(wait=False, max_parts=SYNC_PARTS, quick=True)
 
 
 def computed_at():

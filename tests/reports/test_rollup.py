@@ -160,17 +160,30 @@ def test_incremental_refresh_picks_up_an_arrival_recorded_after_it(undergraduate
 
 @pytest.mark.django_db
 def test_page_leaves_many_dirty_months_to_the_task(undergraduate, lender):
-    for month in (4, 5, 6, 7, 8):
+    months = range(4, 4 + rollup.SYNC_PARTS + 1)
+    for month in months:
         make("loan", at(2026, month, 3), patron=undergraduate)
-    with time_machine.travel(at(2026, 9, 1), tick=False):
+    with time_machine.travel(at(2027, 1, 1), tick=False):
         refreshed()
-    with time_machine.travel(at(2026, 9, 2), tick=False):
+    with time_machine.travel(at(2027, 1, 2), tick=False):
         for request in Request.objects.all():
-            request.save()  # touched: every month dirty
+            request.save()  # touched: the submission part of every month dirty
         outcome = rollup.refresh_for_page()
-    assert not outcome["done"] and outcome["months"] == 5
-    with time_machine.travel(at(2026, 9, 2, 13), tick=False):
-        assert refreshed()["months"] == 5
+    assert not outcome["done"] and outcome["months"] == outcome["parts"] == len(months)
+    with time_machine.travel(at(2027, 1, 2, 13), tick=False):
+        assert refreshed()["parts"] == len(months)
+
+
+@pytest.mark.django_db
+def test_an_order_recomputes_only_the_parts_it_is_counted_in(undergraduate, lender):
+    request = make("copy", at(2026, 5, 30), patron=undergraduate, lenders=[lender])
+    with time_machine.travel(at(2026, 5, 31), tick=False):
+        refreshed()
+        since = RollupState.objects.get().seen
+    with time_machine.travel(at(2026, 6, 1), tick=False):
+        services.order(request, actor=f.UserFactory(is_staff=True), lenders=[lender])
+    may, june = datetime.date(2026, 5, 1), datetime.date(2026, 6, 1)
+    assert rollup.dirty_parts(since) == {("submitted", may), ("ordered", june), ("candidates", june)}
 
 
 @pytest.mark.django_db
