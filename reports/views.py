@@ -18,12 +18,14 @@ branch code, or its id); a bad value falls back to the default with a notice on 
 500. The exports' file names are `<stem>-fy2026[-04][-<branch>]-<table slug>.csv|xlsx`.
 """
 
+import re
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import register_converter
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -46,9 +48,26 @@ SECTIONS = {
     "requests": (gettext_lazy("Requests"), "requests_tables"),
     "fill-rate": (gettext_lazy("Fill rate"), "fill_rate_tables"),
     "turnaround": (gettext_lazy("Turnaround"), "turnaround_tables"),
-    "charges": (gettext_lazy("Charges"), "charges_tables"),
+    # Not "charges": /desk/reports/charges/ is the older charges report (desk:charges_report).
+    "charge-totals": (gettext_lazy("Charges"), "charges_tables"),
     "support": (gettext_lazy("Support budget"), "support_tables"),
 }
+
+
+class SectionConverter:
+    """<report_section:…> in reports.urls: only the sections above, so that the route shadows no other
+    page under /desk/reports/ (the older charges report is /desk/reports/charges/, in ill.urls_desk)."""
+
+    regex = "|".join(re.escape(slug) for slug in SECTIONS)
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(SectionConverter, "report_section")
 
 
 def section_tables(section: str, scope: Scope) -> list:
@@ -174,7 +193,7 @@ HEADLINES = (
     ("requests", "by-kind", "total", gettext_lazy("Requests submitted")),
     ("fill-rate", "fill-rate", "rate", gettext_lazy("Fill rate")),
     ("turnaround", "turnaround-months", "sub_median", gettext_lazy("Median days, submitted → arrived")),
-    ("charges", "charges-month", "total", gettext_lazy("Charges")),
+    ("charge-totals", "charges-month", "total", gettext_lazy("Charges")),
 )
 # The table each section shows on the index (else its first table with a chart).
 INDEX_TABLES = {"turnaround": "turnaround-months", "support": "support-months"}

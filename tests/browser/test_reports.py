@@ -110,7 +110,7 @@ def test_the_charts_speak_the_pages_language(browser, live_server, staff_user, l
     for language, yen in (("ja", "円"), ("en", "¥")):
         context, page, _console = staff_page(browser, live_server, staff_user, login, language, 1280)
         try:
-            page.goto(live_server.url + reverse("reports:section", args=["charges"]))
+            page.goto(live_server.url + reverse("reports:section", args=["charge-totals"]))
             page.wait_for_function("document.querySelector('canvas[data-chart-ready]') !== null")
             tick = page.evaluate(
                 """() => {
@@ -128,7 +128,7 @@ def test_the_charts_speak_the_pages_language(browser, live_server, staff_user, l
 def test_the_csv_and_xlsx_download(browser, live_server, staff_user, login, data):
     context, page, _console = staff_page(browser, live_server, staff_user, login, "ja", 1280)
     try:
-        page.goto(live_server.url + reverse("reports:section", args=["charges"]) + "?month=4")
+        page.goto(live_server.url + reverse("reports:section", args=["charge-totals"]) + "?month=4")
         table = page.locator("[data-table=charges-month]")
         with page.expect_download() as download_info:
             table.locator("[data-testid=export-csv]").click()
@@ -175,7 +175,7 @@ def test_an_xlsx_past_the_row_cap_shows_the_page_with_a_message(
     monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 3)
     context, page, _console = staff_page(browser, live_server, staff_user, login, "en", 1280)
     try:
-        page.goto(live_server.url + reverse("reports:section", args=["charges"]))
+        page.goto(live_server.url + reverse("reports:section", args=["charge-totals"]))
         with page.expect_navigation():
             page.locator("[data-table=charges-month] [data-testid=export-xlsx]").click()
         assert page.url.endswith("#table-charges-month")

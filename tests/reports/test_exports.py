@@ -15,7 +15,7 @@ from fees.models import current_fiscal_year
 from reports import exports, figures
 from reports.tables import COUNT, DATE, DAYS, PERCENT, TEXT, YEN, Column, Table
 
-URL = reverse("reports:section", args=["charges"])
+URL = reverse("reports:section", args=["charge-totals"])
 
 
 def table(**changes):

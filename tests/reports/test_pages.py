@@ -6,9 +6,10 @@ import json
 import re
 
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone, translation
 
+from fees import views as fees_views
 from fees.models import current_fiscal_year
 from ill.models import LenderCandidate, Request
 from reports import figures, rollup, views
@@ -17,7 +18,7 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-SECTIONS = ["requests", "fill-rate", "turnaround", "charges", "support"]
+SECTIONS = ["requests", "fill-rate", "turnaround", "charge-totals", "support"]
 INDEX = reverse("reports:index")
 
 
@@ -152,12 +153,22 @@ def test_every_section_shows_every_table_of_its_figures_function(staff, monkeypa
     monkeypatch.setattr(
         figures, "charges_tables", lambda scope: [sample_table("one", "One"), sample_table("two", "Two")]
     )
-    body = staff.get(section_url("charges")).content.decode()
+    body = staff.get(section_url("charge-totals")).content.decode()
     assert 'id="table-one"' in body and 'id="table-two"' in body
 
 
 def test_an_unknown_section_is_not_found(staff):
-    assert staff.get(section_url("nope")).status_code == 404
+    assert staff.get(INDEX + "nope/").status_code == 404
+
+
+def test_the_sections_leave_the_older_charges_report_its_address(staff):
+    """/desk/reports/charges/ is desk:charges_report (fees.views): the sections' route must not
+    take it (it did as <slug:section>, and the accounting office's report and its CSV were gone)."""
+    assert resolve(reverse("desk:charges_report")).func is fees_views.charges_report
+    response = staff.get(reverse("desk:charges_report"), {"format": "csv"})
+    assert response["Content-Disposition"].startswith('attachment; filename="ill-charges-')
+    for section in SECTIONS:
+        assert resolve(section_url(section)).func is views.section
 
 
 def test_the_site_nav_links_the_reports_for_desk_staff_only(client, staff_user, undergraduate):
@@ -228,7 +239,7 @@ def test_bad_filters_fall_back_to_the_default_with_a_notice(staff, scopes, query
     ["export=pdf&table=sample", "export=csv&table=nope", "export=xlsx", "export=&table=sample"],
 )
 def test_a_bad_export_is_a_400_with_a_message(staff, scopes, query):
-    response = staff.get(section_url("charges") + "?" + query)
+    response = staff.get(section_url("charge-totals") + "?" + query)
     assert response.status_code == 400
     assert response.content.strip()
 
