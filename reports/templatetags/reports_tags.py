@@ -2,6 +2,7 @@
 reports.js, the export links."""
 
 import datetime
+from decimal import Decimal
 
 from django import template
 from django.http import QueryDict
@@ -62,11 +63,15 @@ def chart_data(table) -> dict:
         "kind": chart.kind,
         "unit": chart.unit,
         "labels": [str(label) for label in chart.labels],
-        "series": [
-            {"label": str(label), "data": [None if v is None else float(v) for v in values]}
-            for label, values in chart.series
-        ],
+        "series": [{"label": str(label), "data": [_number(v) for v in values]} for label, values in chart.series],
     }
+
+
+def _number(value):
+    """A chart value: a number, or None (a gap) for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    return float(value)
 
 
 @register.simple_tag(takes_context=True)

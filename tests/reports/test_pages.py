@@ -4,6 +4,7 @@ renders as (chart data, accessible canvas, the same figures as a table, numbers 
 import datetime
 import json
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import resolve, reverse
@@ -288,6 +289,15 @@ def test_chart_labels_cannot_break_out_of_the_json(staff, monkeypatch):
     monkeypatch.setattr(figures, "requests_tables", lambda scope: [table])
     body = staff.get(section_url("requests")).content.decode()
     assert "<script>alert(1)" not in body
+
+
+def test_a_chart_value_that_is_not_a_number_is_a_gap(staff, monkeypatch):
+    table = sample_table()
+    table.chart = Chart("line", ["a", "b", "c", "d"], [("x", [1, "n/a", None, Decimal("2.5")])])
+    monkeypatch.setattr(figures, "requests_tables", lambda scope: [table])
+    body = staff.get(section_url("requests")).content.decode()
+    data = json.loads(re.search(r'<script id="chart-data-sample" type="application/json">(.*?)</script>', body)[1])
+    assert data["series"][0]["data"] == [1.0, None, None, 2.5]
 
 
 def test_a_table_without_rows_draws_no_chart_and_says_so(staff, monkeypatch):
