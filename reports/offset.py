@@ -32,8 +32,21 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db import IntegrityError, connection, transaction
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DateTimeField,
+    F,
+    IntegerField,
+    OuterRef,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -355,45 +368,51 @@ def _compare(line: StatementLine, ours: dict) -> tuple[str, list[str]]:
     return outcome, notes
 
 
-def _line_row(statement: OffsetStatement, line: StatementLine, outcome: str, notes, ours: dict | None) -> OffsetLine:
-    row = OffsetLine(
-        statement=statement,
-        line=line.line,
-        outcome=outcome,
-        rank=OffsetLine.ORDER[outcome],
-        ill_id=line.ill_id,
-        renewed_on=line.renewed_on,
-        accepted_on=line.accepted_on,
-        state=line.state,
-        omlid=line.omlid,
-        omlid_member=line.omlid_member,
-        ono=line.ono,
-        amlid=line.amlid,
-        amlid_member=line.amlid_member,
-        ano=line.ano,
-        service=line.service,
-        bibliography=line.bibliography,
-        acct=line.acct,
-        total=line.total,
-        postage=line.postage,
-        budget_item=line.budget_item,
-        isogid=line.isogid,
-        note=" ".join(str(n) for n in notes)[:500],
-    )
+LINE_FIELDS = [f for f in OffsetLine._meta.concrete_fields if not f.primary_key]
+LINE_DEFAULTS = {f.attname: (None if f.null else f.get_default()) for f in LINE_FIELDS}
+
+
+def _line_row(statement: OffsetStatement, line: StatementLine, outcome: str, notes, ours: dict | None) -> dict:
+    """One line to store, as {attname: value} (save_lines: no model instance per line)."""
+    row = {
+        **LINE_DEFAULTS,
+        "statement_id": statement.pk,
+        "line": line.line,
+        "outcome": str(outcome),
+        "rank": OffsetLine.ORDER[outcome],
+        "ill_id": line.ill_id,
+        "renewed_on": line.renewed_on,
+        "accepted_on": line.accepted_on,
+        "state": line.state,
+        "omlid": line.omlid,
+        "omlid_member": line.omlid_member,
+        "ono": line.ono,
+        "amlid": line.amlid,
+        "amlid_member": line.amlid_member,
+        "ano": line.ano,
+        "service": line.service,
+        "bibliography": line.bibliography,
+        "acct": line.acct,
+        "total": line.total,
+        "postage": line.postage,
+        "budget_item": line.budget_item,
+        "isogid": line.isogid,
+        "note": " ".join(str(n) for n in notes)[:500],
+    }
     if ours is not None:
-        row.request_id = ours["id"]
-        row.our_amlid = ours["lender__nacsis_participant_id"] or ""
+        row["request_id"] = ours["id"]
+        row["our_amlid"] = ours["lender__nacsis_participant_id"] or ""
         if ours["charge__id"] is not None and outcome != OUT.ONLY_STATEMENT:
-            row.charge_id = ours["charge__id"]
-            row.our_total = ours["charge__total"]
-            row.our_postage = ours["charge__postage"]
-            row.our_acct = acct_code(ours["charge__payment_class"])
-            row.charged_on = timezone.localtime(ours["charge__created_at"]).date()
+            row["charge_id"] = ours["charge__id"]
+            row["our_total"] = ours["charge__total"]
+            row["our_postage"] = ours["charge__postage"]
+            row["our_acct"] = acct_code(ours["charge__payment_class"])
+            row["charged_on"] = timezone.localtime(ours["charge__created_at"]).date()
     return row
 
 
-def match(statement: OffsetStatement, lines: list[StatementLine], ours_id: str) -> list[OffsetLine]:
-    """The statement's lines with their outcomes (not saved)."""
+def match(statement: OffsetStatement, lines: list[StatementLine], ours_id: str) -> list[dict]:
+    """The statement's lines with their outcomes, as _line_row dicts (not saved)."""
     requesting = [line for line in lines if line.omlid == ours_id]
     by_id = _requests_by("nacsis_ill_id", {line.ill_id for line in requesting})
     missing = [line for line in requesting if line.ill_id not in by_id]
@@ -448,56 +467,82 @@ def month_end(month: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime(following.year, following.month, 1))
 
 
-def only_here(statement: OffsetStatement) -> list[OffsetLine]:
-    """Our charges no statement has (see the module's docstring), as lines of `statement` (not saved)."""
+def _only_here_charges(statement: OffsetStatement):
+    """Our charges no statement has (see the module's docstring), for `statement`'s month."""
     end = month_end(statement.month)
     first = statement.month
     for _n in range(ONLY_HERE_MONTHS - 1):
         first = (first - datetime.timedelta(days=1)).replace(day=1)
     start = timezone.make_aware(datetime.datetime(first.year, first.month, 1))
     linked = OffsetLine.objects.filter(charge__isnull=False, outcome__in=OffsetLine.LINKED).values("charge_id")
-    settled = OffsetLine.objects.filter(charge__isnull=False, outcome=OUT.ONLY_HERE, resolved_at__isnull=False).values(
-        "charge_id"
-    )
-    charges = (
+    settled = OffsetLine.objects.filter(charge__isnull=False, outcome=OUT.ONLY_HERE, resolved_at__isnull=False)
+    return (
         Charge.objects.filter(
             created_at__gte=start, created_at__lt=end, total__gte=1, request__lender__is_offset_participant=True
         )
         .exclude(id__in=linked)
-        .exclude(id__in=settled)
-        .order_by("created_at", "id")
-        .values(
-            "id",
-            "request_id",
-            "request__nacsis_ill_id",
-            "request__lender__nacsis_participant_id",
-            "total",
-            "postage",
-            "payment_class",
-            "created_at",
-        )
+        .exclude(id__in=settled.values("charge_id"))
     )
-    rank = OffsetLine.ORDER[OUT.ONLY_HERE]
-    rows = []
-    for charge in charges.iterator(chunk_size=BATCH):
-        notes = [] if charge["request__nacsis_ill_id"] else [_("No NACSIS-ILL ID recorded.")]
-        rows.append(
-            OffsetLine(
-                statement=statement,
-                outcome=OUT.ONLY_HERE,
-                rank=rank,
-                ill_id=charge["request__nacsis_ill_id"],
-                request_id=charge["request_id"],
-                charge_id=charge["id"],
-                our_total=charge["total"],
-                our_postage=charge["postage"],
-                our_amlid=charge["request__lender__nacsis_participant_id"] or "",
-                our_acct=acct_code(charge["payment_class"]),
-                charged_on=timezone.localtime(charge["created_at"]).date(),
-                note=" ".join(notes),
-            )
-        )
-    return rows
+
+
+def add_only_here(statement: OffsetStatement) -> int:
+    """Store our charges no statement has as "only here" lines of `statement`, in one
+    INSERT … SELECT (no row passes through Python: a first import may list a year of charges).
+    Returns how many."""
+    acct = Case(
+        *(When(payment_class=key, then=Value(code)) for key, code in settings.NACSIS_ACCT_CODES.items()),
+        default=Value(""),
+        output_field=CharField(),
+    )
+    no_id = str(_("No NACSIS-ILL ID recorded."))
+    # NULLs typed (Cast), or PostgreSQL takes the subquery's bare NULLs for text.
+    blank, no_int, no_date = Value(""), Cast(Value(None), IntegerField()), Cast(Value(None), DateField())
+    columns = {
+        "statement_id": Value(statement.pk),
+        "line": no_int,
+        "outcome": Value(OUT.ONLY_HERE.value),
+        "rank": Value(OffsetLine.ORDER[OUT.ONLY_HERE]),
+        "ill_id": F("request__nacsis_ill_id"),
+        **{name: no_date for name in ("renewed_on", "accepted_on")},
+        **{name: blank for name in ("state", "omlid", "omlid_member", "ono", "amlid", "amlid_member", "ano")},
+        **{name: blank for name in ("service", "bibliography", "acct", "budget_item", "isogid")},
+        "total": no_int,
+        "postage": no_int,
+        "request_id": F("request_id"),
+        "charge_id": F("id"),
+        "our_total": F("total"),
+        "our_postage": F("postage"),
+        "our_amlid": Coalesce(F("request__lender__nacsis_participant_id"), blank),
+        "our_acct": acct,
+        "charged_on": TruncDate("created_at"),
+        "note": Case(When(request__nacsis_ill_id="", then=Value(no_id)), default=blank, output_field=CharField()),
+        "resolved_at": Cast(Value(None), DateTimeField()),
+        "resolved_by_id": no_int,
+        "resolution": blank,
+    }
+    aliases = {f"h3_{name}": expression for name, expression in columns.items()}
+    select = _only_here_charges(statement).order_by().annotate(**aliases).values(*aliases)
+    sql, params = select.query.sql_with_params()
+    table = connection.ops.quote_name(OffsetLine._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(OffsetLine._meta.get_field(n).column) for n in columns)
+    picked = ", ".join(f"h3_rows.{connection.ops.quote_name(alias)}" for alias in aliases)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {picked} FROM ({sql}) h3_rows", params)  # noqa: S608
+        return cursor.rowcount
+
+
+def save_lines(rows: list[dict]) -> None:
+    """Store the statement's lines (_line_row dicts): PostgreSQL's COPY, else bulk_create. The
+    values are plain str, int, date and None: nothing needs Django's conversion."""
+    if connection.vendor != "postgresql":
+        OffsetLine.objects.bulk_create([OffsetLine(**row) for row in rows], batch_size=BATCH)
+        return
+    names = ", ".join(connection.ops.quote_name(f.column) for f in LINE_FIELDS)
+    attnames = [f.attname for f in LINE_FIELDS]
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {OffsetLine._meta.db_table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in attnames])
 
 
 def import_statement(data: bytes, *, file_name: str = "", month: datetime.date | None = None, user=None):
@@ -524,13 +569,14 @@ def import_statement(data: bytes, *, file_name: str = "", month: datetime.date |
                 imported_by=user,
             )
             rows = match(statement, lines, ours)
-            OffsetLine.objects.bulk_create(rows, batch_size=BATCH)
-            here = only_here(statement)
-            OffsetLine.objects.bulk_create(here, batch_size=BATCH)
+            save_lines(rows)
+            here = add_only_here(statement)
             _resolve_found(statement, user)
             counts = {}
-            for row in (*rows, *here):
-                counts[row.outcome] = counts.get(row.outcome, 0) + 1
+            for row in rows:
+                counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
+            if here:
+                counts[OUT.ONLY_HERE.value] = here
             statement.line_count = len(rows)
             statement.counts = counts
             statement.save(update_fields=["line_count", "counts"])
