@@ -183,6 +183,27 @@ def test_a_leaver_cannot_submit_but_staff_still_see_their_history(library, clien
     assert page.status_code == 200 and old.number in page.content.decode()
 
 
+def test_a_leaver_is_told_why_on_the_request_form_and_so_is_the_desk(library, client, undergraduate, staff_user):
+    undergraduate.active = False
+    undergraduate.save()
+    data = {
+        "step": "submit",
+        "material_type": "book",
+        "title": "統計的学習の基礎",
+        "pickup_branch": undergraduate.home_branch.pk,
+        "scope": "domestic",
+        "expense_type": "private",
+    }
+    client.force_login(undergraduate.user)
+    own = client.post("/my/requests/new/loan/", data, HTTP_ACCEPT_LANGUAGE="en")
+    assert own.status_code == 400 and "registration at the university has ended" in own.content.decode()
+    assert client.get("/my/").status_code == 200  # their own requests and charges stay in view
+    client.force_login(staff_user)
+    desk = client.post(f"/desk/patrons/{undergraduate.patron_number}/new/loan/", data, HTTP_ACCEPT_LANGUAGE="en")
+    assert desk.status_code == 400 and "registration at the university has ended" in desk.content.decode()
+    assert not undergraduate.requests.exists()
+
+
 def test_the_placeholder_prefix_is_the_retentions():
     assert registrar.PLACEHOLDER_PREFIX == PLACEHOLDER_PREFIX
 
