@@ -48,6 +48,7 @@ from django.utils import timezone
 from fees.models import Charge
 from fees.selectors import FISCAL_MONTHS
 from ill.models import LenderCandidate, LendingInstitution, Request
+from reports import percentiles
 from reports.models import CandidateMonth, ChargeMonth, DurationMonth, RequestMonth, RollupState
 from reports.models.rollup import STATE_PK
 
@@ -130,7 +131,9 @@ def _request_rows(basis: str, month: datetime.date, groups, prefix: str = ""):
         key = (
             g[f"{prefix}pickup_branch_id"],
             g[f"{prefix}kind"],
-            g[f"{prefix}status"],
+            # By arrival the status is not kept: what is counted of an arrival never changes after it,
+            # so a page can add new arrivals to the counts without recomputing the month.
+            "" if basis == Basis.ARRIVED else g[f"{prefix}status"],
             kind or "",
             is_overseas(kind, country),
             g["supplied_"],
@@ -222,18 +225,21 @@ def _without_jit() -> None:
             cursor.execute("SET LOCAL jit = off")
 
 
-def _submitted_part(month, start, end) -> list:
+def _submitted_part(month, start, end, ids=None) -> list:
     submitted = Request.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
     return _request_rows(Basis.SUBMITTED, month, _request_groups(submitted))
 
 
-def _ordered_part(month, start, end) -> list:
+def _ordered_part(month, start, end, ids=None) -> list:
     ordered = first_orders().filter(ordered_at__gte=start, ordered_at__lt=end)
     return _request_rows(Basis.ORDERED, month, _request_groups(ordered, "request__"), "request__")
 
 
-def _arrived_part(month, start, end) -> list:
+def _arrived_part(month, start, end, ids=None) -> list:
+    """The month's arrivals (of only the requests `ids` when given): counts and histograms."""
     arrived = Request.objects.filter(arrived_at__gte=start, arrived_at__lt=end)
+    if ids is not None:
+        arrived = arrived.filter(pk__in=ids)
     rows = _request_rows(Basis.ARRIVED, month, _request_groups(arrived))
     histograms = _duration_histograms(arrived)
     return rows + [
@@ -252,7 +258,7 @@ def _arrived_part(month, start, end) -> list:
     ]
 
 
-def _candidates_part(month, start, end) -> list:
+def _candidates_part(month, start, end, ids=None) -> list:
     return [
         CandidateMonth(
             month=month,
@@ -269,7 +275,11 @@ def _candidates_part(month, start, end) -> list:
     ]
 
 
-def _charges_part(month, start, end) -> list:
+def _charges_part(month, start, end, ids=None) -> list:
+    """The month's charges (of only the requests `ids` when given)."""
+    charges = Charge.objects.filter(created_at__gte=start, created_at__lt=end)
+    if ids is not None:
+        charges = charges.filter(request_id__in=ids)
     return [
         ChargeMonth(
             month=month,
@@ -279,8 +289,7 @@ def _charges_part(month, start, end) -> list:
             count=g["n"],
             total=g["total"] or 0,
         )
-        for g in Charge.objects.filter(created_at__gte=start, created_at__lt=end)
-        .values("request__pickup_branch_id", "payment_class", "budget_code_id")
+        for g in charges.values("request__pickup_branch_id", "payment_class", "budget_code_id")
         .annotate(n=Count("*"), total=Sum("total"))
         .order_by()
     ]
@@ -327,6 +336,52 @@ def refresh_month(month: datetime.date) -> None:
     """Rewrite every part of one month from the raw rows."""
     for part in PARTS:
         refresh_part(part, month)
+
+
+# What is counted of an arrival and of a charge never changes once recorded (the dates, the lender,
+# the amounts), so a page adds new ones to these parts instead of recomputing their months; the task
+# recomputes the months later all the same (which also catches a rare edit, such as a branch).
+ADDITIVE = ("arrived", "charges")
+
+
+def new_additions(since: datetime.datetime) -> set[tuple[str, datetime.date, tuple]]:
+    """(part, month, request ids) of the arrivals and charges recorded after `since`: none of them can
+    be counted yet (`seen` is read after a refresh's queries, and an arrival's time is at most its
+    request's `updated_at`)."""
+    found = defaultdict(set)
+    arrivals = Request.objects.filter(updated_at__gt=since, arrived_at__gt=since).values_list("pk", "arrived_at")
+    for pk, moment in arrivals:
+        found[("arrived", month_of(moment))].add(pk)
+    charges = Charge.objects.filter(request__updated_at__gt=since, created_at__gt=since)
+    for pk, moment in charges.values_list("request_id", "created_at"):
+        found[("charges", month_of(moment))].add(pk)
+    return {(part, month, tuple(sorted(ids))) for (part, month), ids in found.items()}
+
+
+ADD_KEYS = {
+    RequestMonth: ("basis", "month", "branch_id", "kind", "status", "lender_kind", "overseas", "supplied"),
+    DurationMonth: ("month", "branch_id", "kind", "lender_kind", "overseas", "delivery", "measure"),
+    ChargeMonth: ("month", "branch_id", "payment_class", "budget_code_id"),
+}
+
+
+def add_part(part: str, month: datetime.date, ids) -> None:
+    """Add the rows of just these requests to a part of a month."""
+    _without_jit()
+    start, end = month_bounds(month)
+    for row in PARTS[part][0](month, start, end, ids=list(ids)):
+        model = type(row)
+        key = {name: getattr(row, name) for name in ADD_KEYS[model]}
+        existing = model.objects.select_for_update().filter(**key).first()
+        if existing is None:
+            row.save()
+            continue
+        existing.count += row.count
+        if model is ChargeMonth:
+            existing.total += row.total
+        if model is DurationMonth:
+            existing.hours = {str(h): n for h, n in sorted(percentiles.merge([existing.hours, row.hours]).items())}
+        existing.save()
 
 
 # What changed ---------------------------------------------------------------------------------
@@ -414,21 +469,33 @@ def refresh(*, rebuild: bool = False, wait: bool = True, max_parts: int | None =
         if current is None:
             return {"months": 0, "parts": 0, "done": False, "computed_at": None}
         full = rebuild or current.rebuild_needed or current.watermark is None
-        newest = _newest_update()
+        additions = set()
         if full:
             dirty = {(part, month) for month in all_months() for part in PARTS}
+        elif quick:
+            since = max(current.seen or current.watermark, current.watermark)
+            dirty = {(part, month) for part, month in dirty_parts(since) if part not in ADDITIVE}
+            additions = new_additions(since)
         else:
-            since = max(current.seen or current.watermark, current.watermark) if quick else current.watermark
-            dirty = dirty_parts(since)
-        outcome = {"months": len({month for _part, month in dirty}), "parts": len(dirty)}
-        if max_parts is not None and len(dirty) > max_parts:
+            dirty = dirty_parts(current.watermark)
+        outcome = {
+            "months": len({month for _part, month in dirty} | {month for _part, month, _ids in additions}),
+            "parts": len(dirty) + len(additions),
+        }
+        if max_parts is not None and outcome["parts"] > max_parts:
             return {**outcome, "done": False, "computed_at": current.computed_at}
         if full:
             for model in ROLLUP_MODELS:
                 model.objects.all().delete()
         for part, month in sorted(dirty, key=lambda pair: (pair[1], pair[0])):
             refresh_part(part, month)
+        for part, month, ids in sorted(additions):
+            add_part(part, month, ids)
+        # Read after the queries above: whatever they counted has `updated_at` at most this, so a new
+        # arrival after it cannot have been counted (no arrival is added twice).
+        newest = _newest_update()
         seen = max(filter(None, [current.seen, newest]), default=None)
+        dirty = dirty or additions
         if quick and not full and not dirty and seen == current.seen:
             # A page found nothing new: no write (every report page view would write this row).
             return {**outcome, "done": True, "computed_at": current.computed_at}
