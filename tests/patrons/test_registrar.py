@@ -19,6 +19,7 @@ from patrons import registrar, tasks
 from patrons.models import Patron, PatronEvent, PatronImport
 from tests import factories as f
 from tests.ill.test_rules import loan
+from tests.workers import running_worker, wait_until
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -492,3 +493,19 @@ def test_thirty_thousand_rows_in_reasonable_time(library):
     assert Patron.objects.filter(active=True).count() == 29_000
     assert Patron.objects.filter(active=False).count() == 1_000
     assert max(timings.values()) < 60
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_in_another_process_checks_then_applies(tmp_path, admin_en, library):
+    with running_worker(tmp_path, concurrency=1, queues="celery"):
+        response = upload(admin_en, GOOD.encode("cp932"), complete=True)
+        assert response.status_code == 302
+        job = PatronImport.objects.get()
+        log = tmp_path / "worker.log"
+        assert wait_until(lambda: PatronImport.objects.get(pk=job.pk).state == "ready", 60), log.read_text()[-3000:]
+        assert Patron.objects.count() == 0
+        admin_en.post(f"{IMPORT}{job.pk}/", {"decision": "apply"})
+        assert wait_until(lambda: PatronImport.objects.get(pk=job.pk).state == "done", 60), log.read_text()[-3000:]
+    assert Patron.objects.count() == 3
