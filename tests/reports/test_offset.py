@@ -376,3 +376,14 @@ def test_the_month_can_be_given(desk, ours):
 def test_the_pages_are_for_desk_staff(client, undergraduate):
     client.force_login(undergraduate.user)
     assert client.get("/desk/reports/offset/").status_code in (302, 403)
+
+
+def test_the_import_does_not_query_per_line(ours, toto, django_assert_max_num_queries):
+    """10,000 lines in seconds: the requests are read in batches, the lines written at once (COPY on
+    PostgreSQL), our unmatched charges added by one INSERT … SELECT; never a query per line."""
+    lines = [line(f"FA2600{n:04d}XX", total=100 + n, postage="0") for n in range(600)]
+    for n in range(0, 600, 3):
+        charge(toto, f"FA2600{n:04d}XX", 100 + n)
+    with django_assert_max_num_queries(25):
+        statement = statement_of(rows_of(*lines).encode())
+    assert statement.counts["matched"] == 200 and statement.counts["only_statement"] == 400
