@@ -47,7 +47,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import F, JSONField
+from django.db.models import F, JSONField, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -67,13 +67,13 @@ NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9._-]*$")
 
 S = PatronImport.State
 
-# Accepted header names, compared after NFKC, case folding, and spaces or hyphens read as "_".
+# Accepted header names, compared after NFKC, case folding, and spaces or hyphens read as "_";
+# when a file has several, the first in this order is taken.
 COLUMNS = {
     "number": (
         "student_number",
         "number",
         "patron_number",
-        "id",
         "student_id",
         "staff_number",
         "学籍番号",
@@ -84,6 +84,7 @@ COLUMNS = {
         "個人番号",
         "利用者番号",
         "利用者id",
+        "id",  # last: a file with a row ID and a 学籍番号 means the latter
     ),
     "name": ("name", "full_name", "name_kanji", "氏名", "名前", "漢字氏名", "氏名(漢字)", "氏名漢字"),
     "kana": (
@@ -99,7 +100,7 @@ COLUMNS = {
         "よみ",
     ),
     "email": ("email", "e_mail", "mail", "email_address", "メール", "メールアドレス", "eメール", "電子メール"),
-    "category": ("category", "status", "身分", "区分", "利用者区分", "種別", "身分区分"),
+    "category": ("category", "身分", "区分", "利用者区分", "種別", "身分区分", "status"),
     "laboratory": ("laboratory", "lab", "lab_code", "研究室", "研究室コード", "研究室名"),
     "branch": ("branch", "home_branch", "library", "館", "所属館", "利用館", "図書館", "受取館"),
     "department": ("department", "faculty", "所属", "学部", "研究科", "学部・研究科", "所属学部"),
@@ -881,7 +882,7 @@ def request_apply(job_id: int, *, user=None) -> bool:
             mode=PatronImport.Mode.APPLY,
             step=PatronImport.Step.WAITING,
             applied_by=user,
-            created_at=timezone.now(),  # the stale check counts a queued job's wait from here
+            heartbeat_at=timezone.now(),  # the stale check counts a queued job's wait from here
             finished_at=None,
         )
     )
@@ -919,7 +920,10 @@ def mark_stale_jobs() -> int:
     way holds its job's row lock and is skipped."""
     now = timezone.now()
     cutoff = now - STALE_AFTER
-    for pk in PatronImport.objects.filter(state=S.QUEUED, created_at__lt=cutoff).values_list("pk", flat=True)[:100]:
+    waiting = PatronImport.objects.filter(state=S.QUEUED).filter(  # since the upload, or the confirmation
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    )
+    for pk in waiting.values_list("pk", flat=True)[:100]:
         fail_unqueued(pk)
     PatronImport.objects.filter(state=S.READY, finished_at__lt=now - READY_KEPT).update(
         state=S.DISCARDED, data=b"", message=str(_("Not applied within a day: discarded."))

@@ -453,6 +453,20 @@ def test_stale_jobs_fail_and_unapplied_previews_are_discarded(library):
     assert not registrar.request_apply(ready.pk)
 
 
+def test_a_confirmed_apply_no_worker_takes_fails_ten_minutes_after_the_confirmation(library):
+    with time_machine.travel(timezone.now() - datetime.timedelta(hours=3)):  # uploaded and checked long ago
+        job = registrar.create_job(GOOD.encode(), complete=False)
+        registrar.run_job(job.pk)
+    assert registrar.request_apply(job.pk)
+    registrar.mark_stale_jobs()
+    confirmed = PatronImport.objects.get(pk=job.pk)
+    assert confirmed.state == "queued"  # confirmed just now: still waiting
+    assert confirmed.created_at == job.created_at  # the page still says when it was uploaded
+    with time_machine.travel(timezone.now() + registrar.STALE_AFTER + datetime.timedelta(minutes=1)):
+        registrar.mark_stale_jobs()
+    assert PatronImport.objects.get(pk=job.pk).state == "failed" and Patron.objects.count() == 0
+
+
 def test_a_job_is_run_once_even_if_its_task_comes_twice(library):
     job = registrar.create_job(GOOD.encode(), complete=False)
     registrar.run_job(job.pk)
@@ -509,3 +523,10 @@ def test_a_worker_in_another_process_checks_then_applies(tmp_path, admin_en, lib
         admin_en.post(f"{IMPORT}{job.pk}/", {"decision": "apply"})
         assert wait_until(lambda: PatronImport.objects.get(pk=job.pk).state == "done", 60), log.read_text()[-3000:]
     assert Patron.objects.count() == 3
+
+
+def test_a_row_id_column_does_not_hide_the_student_number(library):
+    text = "id,学籍番号,氏名,status,身分,所属館\n1,U2601001,佐藤 花子,在籍,学部生,central\n"
+    job = run(text)
+    assert job.state == "done", job.errors
+    assert Patron.objects.get().patron_number == "U2601001"
