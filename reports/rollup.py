@@ -14,6 +14,8 @@ How it stays right:
   recorded. Those dates never move once set, so a change to a request only ever touches the parts
   of months it is already in: `dirty_parts` finds them from the requests whose `updated_at` is after
   the watermark (every lifecycle service saves the request, which moves `updated_at`).
+- What is counted of an arrival and of a charge never changes once recorded, so a page adds new
+  ones to their parts (`add_part`) instead of recomputing those months; the task recomputes them.
 - The watermark is the start of the last full refresh less `LAG`, so a transaction that saved a
   request before a refresh began but committed after it is still read by the next one. A page's
   quick refresh reads only what changed after the newest `updated_at` already read (`seen`), so it
