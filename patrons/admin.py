@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -174,9 +175,10 @@ class PatronAdmin(BigTableAdmin):
     sortable_by = ["patron_number"]
     autocomplete_fields = ["user", "laboratory"]
     list_select_related = ["laboratory", "home_branch"]
-    # A block is set and lifted through patrons.services (the desk page), which logs it; leaving
-    # and returning through the registrar import (patrons.registrar), which logs them too.
-    readonly_fields = ["blocked", "block_reason", "active", "left_at"]
+    # A block is set and lifted through patrons.services (the desk page), which logs it. Leaving and
+    # returning come from the registrar import (patrons.registrar); an administrator may also turn
+    # "registered" off or on here (the time it is turned off is kept in left_at, and the change logged).
+    readonly_fields = ["blocked", "block_reason", "left_at"]
     inlines = [PatronEventInline]
     actions = ["unlock_sign_in"]
     change_list_template = "admin/patrons/patron/change_list.html"
@@ -190,6 +192,8 @@ class PatronAdmin(BigTableAdmin):
         return fields if "@" in term else [name for name in fields if "email" not in name]
 
     def save_model(self, request, obj, form, change):
+        if "active" in form.changed_data:
+            obj.left_at = None if obj.active else timezone.now()
         super().save_model(request, obj, form, change)
         changed = list(form.changed_data)
         services.log(

@@ -530,3 +530,19 @@ def test_a_row_id_column_does_not_hide_the_student_number(library):
     job = run(text)
     assert job.state == "done", job.errors
     assert Patron.objects.get().patron_number == "U2601001"
+
+
+def test_an_administrator_may_mark_a_patron_as_left_or_back_by_hand(admin_en, library, undergraduate):
+    url = f"/admin/patrons/patron/{undergraduate.pk}/change/"
+    form = admin_en.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "active"}
+    data |= {"user": undergraduate.user.pk, "home_branch": undergraduate.home_branch.pk, "laboratory": ""}
+    data |= {f"events-{k}": v for k, v in {"TOTAL_FORMS": 0, "INITIAL_FORMS": 0}.items()}
+    response = admin_en.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    undergraduate.refresh_from_db()
+    assert not undergraduate.active and undergraduate.left_at is not None
+    assert PatronEvent.objects.filter(patron=undergraduate, action="admin_change", data__changed=["active"]).exists()
+    admin_en.post(url, data | {"active": "on"})
+    undergraduate.refresh_from_db()
+    assert undergraduate.active and undergraduate.left_at is None
