@@ -15,6 +15,7 @@ COPY ill ./ill
 COPY patrons ./patrons
 COPY fees ./fees
 COPY notifications ./notifications
+COPY reports ./reports
 RUN pip install --upgrade pip && pip install .
 
 COPY manage.py gunicorn.conf.py ./

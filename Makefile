@@ -10,11 +10,18 @@ BENCH_ARGS ?=
 
 .PHONY: run test install translations messages demo check clean bench
 
+# The address the printed login and the e-mails' links point to: the served host and port (all
+# interfaces, 0.0.0.0 or ::, as 127.0.0.1), unless SITE_URL is set in the environment, on the
+# command line or in .env (Django reads .env itself: then nothing is passed here).
+RUN_HOST = $(if $(filter 0.0.0.0 :: [::],$(HOST)),127.0.0.1,$(HOST))
+RUN_SITE_URL = $(if $(SITE_URL),$(SITE_URL),$(if $(shell grep -s '^[[:space:]]*SITE_URL=' .env),,http://$(RUN_HOST):$(PORT)))
+RUN_ENV = $(if $(RUN_SITE_URL),SITE_URL='$(RUN_SITE_URL)')
+
 run: install translations ## create the venv, install, migrate, load the demo and serve on $(HOST):$(PORT)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo
+	$(RUN_ENV) $(PY) manage.py load_demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (SQLite, Celery tasks run eagerly, e-mail printed here)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install translations ## the whole test suite (PostgreSQL/Redis/Chromium tests skip when absent, fail under CI=true)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -94,6 +94,17 @@ PAGES = [
     Page("confirm step (copy, every rule)", PATRON, "/my/requests/new/copy/", form=lambda data: data.copy_form()),
     Page("/health/", None, "/health/"),
     Page("charges report", STAFF, "/desk/reports/charges/"),
+    # The reports of DESIGN §10 (issue 11), on the last complete fiscal year and the current one.
+    Page("reports: at a glance", STAFF, "/desk/reports/"),
+    Page("reports: requests, FY2025", STAFF, "/desk/reports/requests/?year=2025"),
+    Page("reports: fill rate, FY2025", STAFF, "/desk/reports/fill-rate/?year=2025"),
+    Page("reports: turnaround, FY2025", STAFF, "/desk/reports/turnaround/?year=2025"),
+    Page("reports: charges, FY2025", STAFF, "/desk/reports/charge-totals/?year=2025"),
+    Page("reports: support budget", STAFF, "/desk/reports/support/"),
+    Page("reports: copyright log, FY2025", STAFF, "/desk/reports/copyright/?year=2025"),
+    Page("reports: annual survey, FY2025", STAFF, "/desk/reports/survey/?year=2025"),
+    Page("reports: NACSIS charge lines, 2026-03", STAFF, "/desk/reports/nacsis/?year=2025&month=3"),
+    Page("reports: offset statements", STAFF, "/desk/reports/offset/"),
 ]
 BARE = Page("bare view", None, "/bench/bare/")
 

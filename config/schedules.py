@@ -15,4 +15,6 @@ BEAT_SCHEDULE = {
     "clear-login-logs": {"task": "ill.tasks.clear_login_logs_task", "schedule": crontab(hour=3, minute=10)},
     "clear-email-bodies": {"task": "ill.tasks.clear_email_bodies_task", "schedule": crontab(hour=3, minute=20)},
     "anonymise-requests": {"task": "ill.tasks.anonymise_closed_requests_task", "schedule": crontab(hour=3, minute=30)},
+    # The report pages' monthly figures (reports.rollup): the months changed since the last refresh.
+    "reports-rollup": {"task": "reports.tasks.refresh_rollup_task", "schedule": 300.0},
 }

@@ -136,23 +136,32 @@ class Bound:
         return RangeCheck(condition=self.check(field), name=name, field=field, bound=self)
 
 
-class RangeCheck(CheckConstraint):
-    """A field's range as a database CHECK, validated in Python by model validation.
+class PythonCheck(CheckConstraint):
+    """A database CHECK on one field that model validation checks in Python, without a query.
 
     Django validates a CheckConstraint in `full_clean()` by asking the database
     (`SELECT 1 WHERE <condition>`): one round trip per constraint, eleven for a copy request's
-    confirm step. The range is a plain comparison, so it is checked here without a query. It
-    deconstructs as a plain CheckConstraint: the migrations hold the same CHECK either way."""
+    confirm step. These conditions are plain comparisons, so they are checked here. Each
+    deconstructs as a plain CheckConstraint: the migrations hold the same CHECK either way.
+    A subclass says what it keeps besides the field (`extra`) and when a value passes (`passes`)."""
 
-    def __init__(self, *args, field: str, bound: Bound, **kwargs):
+    extra: tuple[str, ...] = ()
+
+    def __init__(self, *args, field: str, **kwargs):
+        own = {name: kwargs.pop(name) for name in self.extra}
         super().__init__(*args, **kwargs)
-        self.field, self.bound = field, bound
+        self.field = field
+        for name, value in own.items():
+            setattr(self, name, value)
+
+    def passes(self, value) -> bool:
+        raise NotImplementedError
 
     def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
         if exclude and self.field in exclude:
             return
         value = getattr(instance, model._meta.get_field(self.field).attname)
-        if value is not None and not self.bound.low <= value <= self.bound.high:
+        if not self.passes(value):
             raise ValidationError(self.get_violation_error_message(), code=self.violation_error_code)
 
     def deconstruct(self):
@@ -161,7 +170,16 @@ class RangeCheck(CheckConstraint):
 
     def clone(self):
         _path, args, kwargs = super().deconstruct()
-        return self.__class__(*args, field=self.field, bound=self.bound, **kwargs)
+        return self.__class__(*args, field=self.field, **{name: getattr(self, name) for name in self.extra}, **kwargs)
+
+
+class RangeCheck(PythonCheck):
+    """A field's range (a Bound) as a database CHECK, validated in Python (see PythonCheck)."""
+
+    extra = ("bound",)
+
+    def passes(self, value) -> bool:
+        return value is None or self.bound.low <= value <= self.bound.high
 
 
 PAGES = Bound(1, MAX_PAGES)

@@ -78,6 +78,10 @@ class RequestFilter(django_filters.FilterSet):
                 # to UTC) gets a message naming the range, not an error page.
                 for day in self.fields["submitted"].fields:
                     bounds.limit(day, bounds.EARLIEST_DESK_DATE, bounds.FILTER_AHEAD)
+                # One label for two inputs: each says which end of the range it is.
+                ends = self.fields["submitted"].widget.widgets
+                ends[0].attrs["aria-label"] = _("Submitted from")
+                ends[1].attrs["aria-label"] = _("Submitted until")
 
         return RequestFilterForm
 

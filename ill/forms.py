@@ -281,6 +281,8 @@ class CopyRequestForm(RequestForm):
             ("", _("Choose how often it appears")),
             *Request.Frequency.choices,
         ]
+        # Left unchosen, it is asked for only where the latest-issue rule needs it (clean below).
+        self.fields["periodical_frequency"].required = False
 
     def layout(self):
         return Layout(
@@ -337,6 +339,8 @@ class CopyRequestForm(RequestForm):
             self.add_error("periodical_frequency", rules.FREQUENCY_NEEDED)
         elif missing == "issue_date":
             self.add_error("issue_date", rules.ISSUE_DATE_NEEDED)
+        if not frequency and "periodical_frequency" not in self.errors:
+            data["periodical_frequency"] = Request.Frequency.NOT_PERIODICAL  # not needed: an old issue, a book
         if material and rules.needs_total_pages(material, frequency, total) and "work_total_pages" not in self.errors:
             self.add_error("work_total_pages", rules.TOTAL_PAGES_NEEDED)
         return data

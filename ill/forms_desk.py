@@ -4,6 +4,8 @@ The action forms are rendered by `templates/ill/desk/_action_form.html` (Bootstr
 by hand: crispy-forms' per-field templates cost most of the request page's time).
 """
 
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -16,7 +18,14 @@ from core import bounds
 from core.text import format_yen
 from fees import charges
 from ill import lender_search
-from ill.models import LenderCandidate, LendingInstitution, Request
+from ill.models import (
+    NACSIS_ILL_ID_INVALID,
+    NACSIS_ILL_ID_PATTERN,
+    LenderCandidate,
+    LendingInstitution,
+    Request,
+    normalize_nacsis,
+)
 from ill.widgets import DESK_RENDERER, LenderPicker
 
 UNKNOWN_LENDER = _(
@@ -195,6 +204,23 @@ def due_date_field(label, *, required: bool) -> forms.DateField:
     return bounds.limit(field, bounds.EARLIEST_DESK_DATE, bounds.DUE_DATE_AHEAD)
 
 
+class NacsisIdField(forms.CharField):
+    """A NACSIS-ILL ID as typed or pasted (full-width, spaces, lower case accepted), cleaned to 12
+    upper-case letters and digits, or "" when left empty."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("NACSIS-ILL ID"))
+        kwargs.setdefault("help_text", _("The ID NACSIS-ILL gave the request (12 characters); kept for every lender."))
+        super().__init__(max_length=40, required=False, **kwargs)
+        self.widget.attrs.update({"autocomplete": "off", "spellcheck": "false", "class": "font-monospace"})
+
+    def clean(self, value):
+        value = normalize_nacsis(super().clean(value))
+        if value and not re.fullmatch(NACSIS_ILL_ID_PATTERN, value):
+            raise ValidationError(NACSIS_ILL_ID_INVALID, code="invalid", params={"value": value[:40]})
+        return value
+
+
 class OrderForm(ActionForm):
     submit_label = _("Order")
     lender_1 = _lender_field(False, _("Lender 1"))
@@ -203,6 +229,7 @@ class OrderForm(ActionForm):
     lender_4 = _lender_field(False, _("Lender 4"))
     lender_5 = _lender_field(False, _("Lender 5"))
     lender_reference = forms.CharField(label=_("Lender's reference"), max_length=100, required=False)
+    nacsis_ill_id = NacsisIdField()
     shipping_method = forms.ChoiceField(label=_("Shipping method"), choices=Request.Delivery.choices)
     estimated_charge = bounds.limit(
         forms.IntegerField(
@@ -231,6 +258,7 @@ class OrderForm(ActionForm):
         if request_obj.support_budget_id is None:
             del self.fields["patron_pays"]
         self.fields["shipping_method"].initial = request_obj.shipping_method or request_obj.delivery_method
+        self.fields["nacsis_ill_id"].initial = request_obj.nacsis_ill_id
         taken = 0
         if request_obj.status == Request.Status.UNFILLED:
             taken = request_obj.candidates.count() if self.candidates_taken is None else self.candidates_taken
@@ -324,6 +352,17 @@ class NoteForm(ActionForm):
             self.fields["note"].label = self.note_label
 
 
+class UnfilledForm(NoteForm):
+    """The lender cannot supply it: why (NACSIS-ILL's refusal reasons, for the fill-rate report), and a note."""
+
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[("", _("— choose the lender's reason —")), *LenderCandidate.UnfilledReason.choices],
+        error_messages={"required": _("Choose why the lender cannot supply it.")},
+    )
+    field_order = ["reason", "note"]
+
+
 class HandOverForm(ActionForm):
     submit_label = _("Hand over")
     campus_mail = forms.BooleanField(label=_("Sent to the laboratory by campus mail"), required=False)
@@ -405,7 +444,10 @@ class ShipmentLineForm(forms.Form):
     pages = pages_field(_("Pages"))
     colour_pages = pages_field(_("Colour"))
     use_restriction = forms.ChoiceField(
-        label=_("Use restriction"), choices=Request.UseRestriction.choices, required=False
+        label=_("Use restriction"),
+        choices=Request.UseRestriction.choices,
+        required=False,
+        widget=forms.Select(attrs={"aria-label": _("Use restriction")}),  # a table cell: no <label>
     )
 
     def clean(self):

@@ -4,7 +4,11 @@ The status of a request is only ever assigned by `ill.services` through the tran
 `ill.lifecycle`; nothing else writes it.
 """
 
+import re
+import unicodedata
+
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -15,6 +19,37 @@ from django.utils.translation import pgettext_lazy
 from core import bounds
 from core.text import localized
 from fees.models import PUBLIC_EXPENSES, Delivery, ExpenseType
+
+# NACSIS-ILL identifiers (issue 11): the ILL record ID (12 characters), kept through every hop to the
+# next candidate; a participant organisation's ID (参加組織ID, 8 characters, e.g. FA + 6 digits); the
+# fee-offset member number (料金相殺利用機関番号, 10 characters). Stored upper case.
+NACSIS_ILL_ID_PATTERN = r"[A-Z0-9]{12}"
+NACSIS_PARTICIPANT_PATTERN = r"[A-Z0-9]{1,8}"
+OFFSET_MEMBER_PATTERN = r"[A-Z0-9]{1,10}"
+NACSIS_ILL_ID_INVALID = _("A NACSIS-ILL ID is 12 letters and digits (for example FA12345678AB); “%(value)s” is not.")
+NACSIS_PARTICIPANT_INVALID = _("A NACSIS participant ID is at most 8 letters and digits (for example FA004321).")
+OFFSET_MEMBER_INVALID = _("A fee-offset member number is at most 10 letters and digits.")
+
+
+def normalize_nacsis(value) -> str:
+    """What staff type or paste, as stored: full-width to ASCII, spaces and hyphens removed, upper case."""
+    text = unicodedata.normalize("NFKC", str(value or ""))
+    return re.sub(r"[\s\-]", "", text).upper()
+
+
+class PatternCheck(bounds.PythonCheck):
+    """`field` is empty or matches `pattern`, as a database CHECK validated in Python."""
+
+    extra = ("pattern",)
+
+    def passes(self, value) -> bool:
+        return not value or re.fullmatch(self.pattern, value) is not None
+
+
+def pattern_check(field: str, pattern: str, name: str) -> PatternCheck:
+    return PatternCheck(
+        condition=Q(**{field: ""}) | Q(**{f"{field}__regex": f"^{pattern}$"}), name=name, field=field, pattern=pattern
+    )
 
 
 class LendingInstitution(models.Model):
@@ -60,6 +95,20 @@ class LendingInstitution(models.Model):
     address = models.CharField(_("address"), max_length=300, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     active = models.BooleanField(_("active"), default=True)
+    nacsis_participant_id = models.CharField(
+        _("NACSIS participant ID"),
+        max_length=8,
+        blank=True,
+        help_text=_("The lender's participant organisation ID in NACSIS-ILL (AMLID), e.g. FA004321."),
+        validators=[RegexValidator(f"^{NACSIS_PARTICIPANT_PATTERN}$", NACSIS_PARTICIPANT_INVALID)],
+    )
+    offset_member_number = models.CharField(
+        _("fee-offset member number"),
+        max_length=10,
+        blank=True,
+        help_text=_("The lender's number in the NACSIS-ILL fee-offset (料金相殺利用機関番号), if known."),
+        validators=[RegexValidator(f"^{OFFSET_MEMBER_PATTERN}$", OFFSET_MEMBER_INVALID)],
+    )
 
     class Meta:
         verbose_name = _("lending institution")
@@ -76,10 +125,24 @@ class LendingInstitution(models.Model):
                 name="lender_public_expense_needs_offset",
             ),
             bounds.LOAN_DAYS.constraint("loan_period_days", "lender_loan_period_days_range"),
+            models.UniqueConstraint(
+                fields=["nacsis_participant_id"],
+                condition=~Q(nacsis_participant_id=""),
+                name="lender_nacsis_participant_unique",
+                violation_error_message=_("Another lender already has this NACSIS participant ID."),
+            ),
+            pattern_check("nacsis_participant_id", NACSIS_PARTICIPANT_PATTERN, "lender_nacsis_participant_valid"),
+            pattern_check("offset_member_number", OFFSET_MEMBER_PATTERN, "lender_offset_member_valid"),
         ]
 
     def __str__(self):
         return localized(self)
+
+    def clean_fields(self, exclude=None):
+        """The NACSIS identifiers as typed (lower case, full-width) are stored upper case, ASCII."""
+        self.nacsis_participant_id = normalize_nacsis(self.nacsis_participant_id)
+        self.offset_member_number = normalize_nacsis(self.offset_member_number)
+        super().clean_fields(exclude=exclude)
 
     @property
     def display_name(self):
@@ -461,6 +524,13 @@ class Request(models.Model):
         verbose_name=_("lender"),
     )
     lender_reference = models.CharField(_("lender's reference"), max_length=100, blank=True)
+    nacsis_ill_id = models.CharField(
+        _("NACSIS-ILL ID"),
+        max_length=12,
+        blank=True,
+        help_text=_("The ILL record's ID in NACSIS-ILL (12 characters); the same through every lender asked."),
+        validators=[RegexValidator(f"^{NACSIS_ILL_ID_PATTERN}$", NACSIS_ILL_ID_INVALID)],
+    )
     shipping_method = models.CharField(_("shipping method"), max_length=10, choices=Delivery.choices, blank=True)
     estimate = models.PositiveIntegerField(
         _("estimated charge (yen)"),
@@ -530,6 +600,11 @@ class Request(models.Model):
             bounds.YEN.constraint("estimate", "request_estimate_range"),
             bounds.DESK_DATE.constraint("lender_due_date", "request_lender_due_date_range"),
             bounds.DESK_DATE.constraint("due_date", "request_due_date_range"),
+            pattern_check("nacsis_ill_id", NACSIS_ILL_ID_PATTERN, "request_nacsis_ill_id_valid"),
+            # One NACSIS-ILL record is one request (the offset statement is matched by it).
+            models.UniqueConstraint(
+                fields=["nacsis_ill_id"], condition=~Q(nacsis_ill_id=""), name="request_nacsis_ill_id_unique"
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "pickup_branch", "submitted_at"], name="request_staff_queue"),
@@ -563,6 +638,20 @@ class Request(models.Model):
                 condition=Q(closed_at__isnull=False, anonymised_at__isnull=True),
                 name="request_to_anonymise",
             ),
+            # The copyright log (reports.copyright): the few overridden or copyright-rejected requests of a
+            # period, read from these alone however many requests there are.
+            models.Index(
+                fields=["submitted_at"], condition=~Q(copyright_override_reason=""), name="request_copyright_override"
+            ),
+            models.Index(
+                fields=["submitted_at"], condition=~Q(duplicate_override_reason=""), name="request_duplicate_override"
+            ),
+            models.Index(
+                fields=["closed_at"], condition=Q(reject_reason="copyright"), name="request_copyright_rejected"
+            ),
+            # The report rollup (reports.rollup): what changed since its last refresh, and one month's arrivals.
+            models.Index(fields=["updated_at"], name="request_updated"),
+            models.Index(fields=["arrived_at"], condition=Q(arrived_at__isnull=False), name="request_arrived"),
         ]
 
     def __str__(self):
@@ -623,9 +712,7 @@ class LenderCandidate(models.Model):
         NO_ANSWER = "no_answer", _("No answer from the lender")
         OTHER = "other", _("Other reason")
 
-    request = models.ForeignKey(
-        Request, on_delete=models.CASCADE, related_name="candidates", verbose_name=_("request")
-    )
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="candidates", verbose_name=_("request"))
     position = models.PositiveSmallIntegerField(_("position in the list"))
     lender = models.ForeignKey(LendingInstitution, on_delete=models.PROTECT, related_name="+", verbose_name=_("lender"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.WAITING)
@@ -642,6 +729,10 @@ class LenderCandidate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["request", "position"], name="candidate_position_unique"),
             models.CheckConstraint(condition=Q(position__gte=1, position__lte=5), name="candidate_position_range"),
+        ]
+        indexes = [
+            # The report rollup (reports.rollup): one month's orders to lenders.
+            models.Index(fields=["ordered_at"], condition=Q(ordered_at__isnull=False), name="candidate_ordered"),
         ]
 
     def __str__(self):
@@ -695,9 +786,7 @@ class ExtensionRequest(models.Model):
         GRANTED = "granted", _("Granted")
         REFUSED = "refused", _("Refused")
 
-    request = models.ForeignKey(
-        Request, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("request")
-    )
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("request"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.REQUESTED)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("requested by")
@@ -737,3 +826,43 @@ class ExtensionRequest(models.Model):
 
     def __str__(self):
         return f"{self.request_id} {self.state}"
+
+
+class RuleRefusal(models.Model):
+    """One refusal of a submission rule shown to a patron or to staff entering a request, for the
+    copyright log (ill.refusals records it; reports.copyright counts it). Not who: the patron's
+    category, the kind and material, the pick-up branch, the day (DESIGN.md §12: no reading
+    record). The same patron, rule and citation count once a day: `fingerprint` is a keyed one-way
+    hash (HMAC-SHA256 with SECRET_KEY) of the patron, the rule, the citation and the day, from which
+    neither the patron nor the citation can be read back, nor two days of one patron linked."""
+
+    day = models.DateField(_("day"))
+    rule = models.CharField(_("rule"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=10, choices=Request.Kind.choices)
+    material_type = models.CharField(_("material type"), max_length=20, choices=Request.MaterialType.choices)
+    branch = models.ForeignKey(
+        "patrons.Branch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pick-up branch"),
+    )
+    patron_category = models.CharField(_("patron category"), max_length=30, blank=True)
+    staff_entry = models.BooleanField(_("entered by staff"), default=False)
+    fingerprint = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        verbose_name = _("rule refusal")
+        verbose_name_plural = _("rule refusals")
+        ordering = ["-day", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "fingerprint"], name="refusal_once_a_day"),
+        ]
+        indexes = [
+            models.Index(fields=["day", "rule", "staff_entry"], name="refusal_day_rule"),
+            models.Index(fields=["branch", "day"], name="refusal_branch_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.rule}"

@@ -2,6 +2,7 @@ from django.urls import path
 
 from fees import views as fees_views
 from ill import converters  # noqa: F401  (registers <reqno:…>)
+from ill.views import catalogue as catalogue_views
 from ill.views import desk_emails, desk_lenders, desk_patrons, desk_queue, desk_request, desk_shipment
 
 app_name = "desk"
@@ -15,6 +16,7 @@ urlpatterns = [
     path("requests/<reqno:number>/<slug:action>/", desk_request.request_action, name="action"),
     path("shipments/new/", desk_shipment.shipment, name="shipment"),
     path("lenders/", desk_lenders.lenders, name="lenders"),
+    path("catalogue/holders/<str:ncid>/", catalogue_views.holders, name="cinii_holders"),
     path("patrons/", desk_patrons.patrons, name="patrons"),
     path("patrons/<patronno:number>/", desk_patrons.patron_detail, name="patron"),
     path("patrons/<patronno:number>/block/", desk_patrons.patron_block, name="patron_block"),

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.text import localized
 
@@ -82,6 +83,12 @@ class OpeningHours(models.Model):
 class Laboratory(models.Model):
     """A research group; budget codes may belong to it and copies go to it by campus mail."""
 
+    code = models.CharField(
+        _("code"),
+        max_length=30,
+        blank=True,
+        help_text=_("The registrar's code for the laboratory (how the patron import names it); optional."),
+    )
     name = models.CharField(_("name"), max_length=150)
     name_en = models.CharField(_("name in English"), max_length=150, blank=True)
     department = models.CharField(_("department"), max_length=150, blank=True)
@@ -100,6 +107,9 @@ class Laboratory(models.Model):
         verbose_name = _("laboratory")
         verbose_name_plural = _("laboratories")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], condition=~Q(code=""), name="laboratory_code_unique"),
+        ]
 
     def __str__(self):
         return localized(self)
@@ -145,6 +155,14 @@ class Patron(models.Model):
     phone = models.CharField(_("telephone"), max_length=40, blank=True)
     blocked = models.BooleanField(_("blocked"), default=False, help_text=_("A blocked patron cannot submit requests."))
     block_reason = models.CharField(_("reason for the block"), max_length=200, blank=True)
+    # Set by the registrar import (patrons.registrar) when the patron is no longer in the complete
+    # list (graduated, left): no new requests; the record and its history stay.
+    active = models.BooleanField(
+        _("registered"),
+        default=True,
+        help_text=_("Off: left the university (registrar import); no new requests, the history stays."),
+    )
+    left_at = models.DateTimeField(_("left"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -215,3 +233,66 @@ class PatronEvent(models.Model):
 
     def __str__(self):
         return f"{self.patron_id} {self.action}"
+
+
+class PatronImport(models.Model):
+    """One upload of the registrar's list of students and staff (patrons.registrar): checked first
+    (a preview of what would change, nothing written), then applied in one transaction when an
+    administrator confirms. The file waits here for a worker and is emptied when the job ends."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        READY = "ready", _("Checked: waiting for confirmation")
+        DONE = "done", pgettext_lazy("patron import", "Applied")
+        FAILED = "failed", pgettext_lazy("patron import", "Failed")
+        DISCARDED = "discarded", _("Discarded")
+
+    class Step(models.TextChoices):
+        WAITING = "", _("Waiting for a worker")
+        READING = "reading", _("Reading and checking the file")
+        APPLYING = "applying", _("Applying to the patrons")
+        FINISHED = "finished", _("Finished")
+
+    class Mode(models.TextChoices):
+        PREVIEW = "preview", _("Preview")
+        APPLY = "apply", _("Apply")
+
+    file_name = models.CharField(_("file"), max_length=255, blank=True)
+    file_size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    data = models.BinaryField(editable=False, default=bytes)
+    complete = models.BooleanField(
+        _("complete list"), default=False, help_text=_("Patrons of the file's categories missing from it leave.")
+    )
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.PREVIEW)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    step = models.CharField(_("step"), max_length=10, choices=Step.choices, default=Step.WAITING, blank=True)
+    lines_total = models.PositiveIntegerField(_("lines (estimated)"), default=0)
+    lines_read = models.PositiveIntegerField(_("lines read"), default=0)
+    new_count = models.PositiveIntegerField(_("new"), default=0)
+    changed_count = models.PositiveIntegerField(_("changed"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    leaving_count = models.PositiveIntegerField(_("leaving"), default=0)
+    returning_count = models.PositiveIntegerField(_("returning"), default=0)
+    error_count = models.PositiveIntegerField(_("problems"), default=0)
+    errors = models.JSONField(_("first problems"), default=list, blank=True)  # [[line, message], …]
+    samples = models.JSONField(_("examples"), default=dict, blank=True)  # {"new": [[number, name, detail]], …}
+    message = models.TextField(_("outcome"), blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("patron import")
+        verbose_name_plural = _("patron imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_state_display()})"

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from core.text import fiscal_year_label
 from fees.selectors import Period
 from ill import refusals
 from ill.models import Request, RequestEvent, RuleRefusal
@@ -231,7 +232,7 @@ def _list_table(slug, title, note, why_label, when_label, queryset, time_field, 
 
 def copyright_tables(scope: Scope, *, newest: int = NEWEST) -> list[Table]:
     """The copyright log's Tables for a scope."""
-    where = _("FY%(year)s") % {"year": scope.fiscal_year}
+    where = fiscal_year_label(scope.fiscal_year)
     if scope.month is not None:
         where += ", " + month_label(_months(scope)[0])
     counts = _by_rule(scope)

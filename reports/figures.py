@@ -8,13 +8,15 @@ refresh it itself: the figures are those of `computed_at`).
 """
 
 import datetime
+import threading
 from collections import defaultdict
+from contextlib import contextmanager
 
 from django.db.models import Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from core.text import localized
+from core.text import fiscal_year_label, localized
 from fees.models import BudgetCode, Charge, SupportBudget, SupportUse
 from ill import estimates
 from ill.models import REQUEST_STATUSES, LenderCandidate, LendingInstitution, Request
@@ -44,14 +46,35 @@ def month_label(month: datetime.date) -> str:
     return date_format(month, "M")
 
 
+# The index shows all five figures: inside `one_refresh()` they share one refresh of the rollup
+# (it was tried five times a view); outside it each figure refreshes for itself.
+_shared = threading.local()
+
+
+@contextmanager
+def one_refresh():
+    _shared.found = None
+    _shared.active = True
+    try:
+        yield
+    finally:
+        _shared.active = False
+        _shared.found = None
+
+
 def _freshness() -> dict:
+    if getattr(_shared, "active", False) and _shared.found is not None:
+        return dict(_shared.found)
     outcome = rollup.refresh_for_page()
-    return {"computed_at": rollup.computed_at(), "stale": not outcome["done"]}
+    found = {"computed_at": rollup.computed_at(), "stale": not outcome["done"]}
+    if getattr(_shared, "active", False):
+        _shared.found = found
+    return dict(found)
 
 
 def _where(scope: Scope) -> str:
     """For summaries: "FY2026" or "FY2026, May", and the branch."""
-    text = _("FY%(year)s") % {"year": scope.fiscal_year}
+    text = fiscal_year_label(scope.fiscal_year)
     if scope.month is not None:
         text += ", " + month_label(_months(scope)[0])
     if scope.branch_id is not None:
@@ -712,7 +735,7 @@ def support_tables(scope: Scope) -> list[Table]:
     budget = (
         SupportBudget.objects.filter(fiscal_year=scope.fiscal_year).only("total", "per_student_cap", "is_open").first()
     )
-    where = _("FY%(year)s") % {"year": scope.fiscal_year}
+    where = fiscal_year_label(scope.fiscal_year)
     library_wide = _("The support budget is the whole library's: the branch and month filters do not apply here.")
     if budget is None:
         return [
@@ -721,7 +744,8 @@ def support_tables(scope: Scope) -> list[Table]:
                 title=_("Student support budget"),
                 columns=[Column("item", _("Item"), TEXT), Column("value", _("Value"), TEXT)],
                 rows=[],
-                note=_("There is no student support budget for FY%(year)s.") % {"year": scope.fiscal_year},
+                note=_("There is no student support budget for %(year)s.")
+                % {"year": fiscal_year_label(scope.fiscal_year)},
                 summary=_("No support budget for %(where)s.") % {"where": where},
                 extra=extra,
             )
@@ -757,9 +781,9 @@ def support_tables(scope: Scope) -> list[Table]:
         ),
         note=_(
             "Spent: charges paid by the budget; reserved: estimates held by supported orders that have not "
-            "arrived; remaining = total − spent − reserved. Now, for FY%(year)s."
+            "arrived; remaining = total − spent − reserved. Now, for %(year)s."
         )
-        % {"year": scope.fiscal_year}
+        % {"year": fiscal_year_label(scope.fiscal_year)}
         + " "
         + library_wide,
         summary=_("Support budget of %(where)s: spent, reserved and remaining against its total.") % {"where": where},

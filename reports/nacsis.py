@@ -22,7 +22,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -221,7 +221,18 @@ def rows_of(charges) -> list[list]:
 
 def iter_rows(period: Period, lenders: str = OFFSET, batch: int = BATCH):
     """Every row of the period, BATCH charges per query (keyset on created_at, id): constant memory
-    however long the month, for the streamed CSV."""
+    however long the month, for the streamed CSV. The rows are written in the language of the
+    request that asked for them, even when the stream is sent after its view returned."""
+    language = translation.get_language()
+
+    def rows():
+        with translation.override(language):
+            yield from _iter_rows(period, lenders, batch)
+
+    return rows()
+
+
+def _iter_rows(period: Period, lenders: str, batch: int):
     base = charges_of(period, lenders)
     after = None
     while True:

@@ -198,6 +198,9 @@ def _is_header(row: list[str]) -> bool:
 def parse_row(number: int, row: list[str]) -> StatementLine:
     """One data row, with what is wrong with it in `problems`."""
     problems = []
+    if any("\x00" in cell for cell in row):  # PostgreSQL stores no NUL: a 400 naming the line, not a 500
+        problems.append(_("The line contains a NUL character, which no statement has."))
+        row = [cell.replace("\x00", "") for cell in row]
     if len(row) not in (len(COLUMNS), len(COLUMNS) - 1):
         problems.append(
             _("%(expected)s columns expected (18 in files before April 2007), found %(count)s.")
@@ -559,6 +562,11 @@ def import_statement(data: bytes, *, file_name: str = "", month: datetime.date |
     month = (month or max(line.renewed_on for line in lines)).replace(day=1)
     try:
         with transaction.atomic():
+            # One import at a time: "already in another statement" and "only here" are read from
+            # the statements stored so far, so two at once could both claim one charge.
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(hashtext('reports.offset.import'))")
             statement = OffsetStatement.objects.create(
                 month=month,
                 file_name=(file_name or "")[:255],

@@ -159,8 +159,12 @@ def _request_rows(basis: str, month: datetime.date, groups, prefix: str = ""):
 
 def first_orders():
     """The candidates that were a request's first order to a lender."""
-    earlier = LenderCandidate.objects.filter(
-        request=OuterRef("request"), ordered_at__isnull=False, ordered_at__lt=OuterRef("ordered_at")
+    # Two candidates ordered at the same instant (imported or bulk-made data) count once: the
+    # one earlier in the list is the first.
+    before = Q(ordered_at__lt=OuterRef("ordered_at"))
+    tied_and_before = Q(ordered_at=OuterRef("ordered_at"), position__lt=OuterRef("position"))
+    earlier = LenderCandidate.objects.filter(request=OuterRef("request"), ordered_at__isnull=False).filter(
+        before | tied_and_before
     )
     return LenderCandidate.objects.filter(ordered_at__isnull=False).exclude(Exists(earlier))
 

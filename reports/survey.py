@@ -16,6 +16,7 @@ which is not built: it is shown as not recorded, never as zeros.
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.text import fiscal_year_label
 from reports import rollup
 from reports.tables import COUNT, TEXT, Chart, Column, Table
 
@@ -97,7 +98,7 @@ def survey_tables(fiscal_year: int, branch_id: int | None = None) -> list[Table]
                     str(DEFINITIONS[f"{kind}_{what}"]),
                 ]
             )
-    year = _("FY%(year)s") % {"year": fiscal_year}
+    year = fiscal_year_label(fiscal_year)
     sent = [row for row in rows if row[1] == str(COUNTED[SENT])]
     borrowing = Table(
         slug="survey-borrowing",

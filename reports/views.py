@@ -30,6 +30,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import text
 from core.text import format_yen, int_param
 from fees.models import current_fiscal_year
 from fees.selectors import FISCAL_MONTHS, Period
@@ -82,7 +83,8 @@ def _fiscal_year(raw, notices) -> int:
     year = int_param(raw)
     if year is None or not FIRST_YEAR <= year <= LAST_YEAR:
         notices.append(
-            _("“%(value)s” is not a fiscal year; showing FY%(year)s.") % {"value": raw[:20], "year": default}
+            _("“%(value)s” is not a fiscal year; showing %(year)s.")
+            % {"value": raw[:20], "year": fiscal_year_label(default)}
         )
         return default
     return year
@@ -101,7 +103,7 @@ def _month(raw, notices) -> int | None:
 def _branch(raw, notices) -> Branch | None:
     if raw in (None, ""):
         return None
-    raw = raw.strip()[:40]
+    raw = raw.strip()[:40].replace("\x00", "")  # PostgreSQL refuses a NUL in a query: no 500
     pk = int_param(raw)
     branch = Branch.objects.filter(pk=pk).first() if pk is not None else Branch.objects.filter(code=raw).first()
     if branch is None:
@@ -150,8 +152,8 @@ def report_context(request) -> dict:
 
 
 def fiscal_year_label(year: int) -> str:
-    """2026年度 in Japanese, FY2026 in English."""
-    return _("FY%(year)s") % {"year": year}
+    """2026年度（令和8年度） in Japanese, FY2026 in English (core.text, as the admin writes it)."""
+    return text.fiscal_year_label(year)
 
 
 def export_or_none(request, tables, stem: str = "ill-report", context: dict | None = None):
@@ -204,8 +206,10 @@ def index(request):
     """The year at a glance: the headline figures and one chart of each section."""
     context = report_context(request)
     sections, headlines, shown_tables, every_table = [], [], [], []
+    with figures.one_refresh():  # five sections, one refresh of the rollup
+        computed = {slug: section_tables(slug, context["scope"]) for slug in SECTIONS}
     for slug, (title, _name) in SECTIONS.items():
-        tables = section_tables(slug, context["scope"])
+        tables = computed[slug]
         every_table.extend(tables)
         headlines.extend(_headlines(slug, tables))
         shown = next((t for t in tables if t.slug == INDEX_TABLES.get(slug)), None)

@@ -248,6 +248,15 @@ JOB_BATCH_SIZE = env.int("JOB_BATCH_SIZE", default=500)
 # a form error, 400), and how long its Celery task may run (its own limit, not CELERY_TASK_TIME_LIMIT's).
 HOLDINGS_IMPORT_MAX_MB = env.int("HOLDINGS_IMPORT_MAX_MB", default=100)
 HOLDINGS_IMPORT_TIME_LIMIT = env.int("HOLDINGS_IMPORT_TIME_LIMIT", default=1800)
+# NACSIS-ILL (reports.nacsis, reports.offset): this library's participant organisation ID (参加組織ID,
+# 8 characters, e.g. FA001234) — the OMLID of our requests in the fee-offset statement; blank until set,
+# and the statement import refuses to run without it. ACCT (支払区分) written for each payment class:
+# NACSIS documents pb (公費, public) and pr (私費, private); the other codes are not documented.
+NACSIS_PARTICIPANT_ID = env("NACSIS_PARTICIPANT_ID", default="").strip().upper()
+NACSIS_ACCT_CODES = {"public": "pb", "grant": "pb", "support": "pb", "private": "pr"}
+# The registrar's patron import (patrons.registrar), the same two limits.
+PATRON_IMPORT_MAX_MB = env.int("PATRON_IMPORT_MAX_MB", default=20)
+PATRON_IMPORT_TIME_LIMIT = env.int("PATRON_IMPORT_TIME_LIMIT", default=1800)
 
 # --- Site and library rules -----------------------------------------------------------------
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
@@ -282,6 +291,22 @@ RETENTION_LOGIN_LOG_DAYS = env.int("RETENTION_LOGIN_LOG_DAYS", default=90)
 # The text and HTML of e-mails sent more than this many days ago are emptied; the row (kind,
 # recipient, subject, status, times) stays for the audit. 0 keeps them.
 RETENTION_EMAIL_BODY_DAYS = env.int("RETENTION_EMAIL_BODY_DAYS", default=90)
+
+# --- Look-up from the national catalogues (ill.catalogue) ------------------------------------
+# CATALOGUE_LOOKUP: "" (off, the default), "ndl" (ISBN / ISSN from NDL Search) or "cinii" (from
+# CiNii Books). An NCID and the desk's "libraries holding this" are CiNii Books' own: asked of CiNii
+# whenever the look-up is on and CINII_APPID (CiNii's application ID) is set. The base URLs can
+# point elsewhere (a mirror, a test server); nothing else is ever called. CATALOGUE_TIMEOUT bounds
+# the whole answer (seconds); answers are cached CATALOGUE_CACHE_SECONDS; each user may look up
+# CATALOGUE_RATE_PER_MINUTE times a minute. NDL_API: "sru" (dcndl records) or "opensearch" (RSS).
+CATALOGUE_LOOKUP = env("CATALOGUE_LOOKUP", default="").strip().lower()
+CINII_APPID = env("CINII_APPID", default="")
+NDL_SEARCH_URL = env("NDL_SEARCH_URL", default="https://ndlsearch.ndl.go.jp")
+NDL_API = env("NDL_API", default="sru")
+CINII_BOOKS_URL = env("CINII_BOOKS_URL", default="https://ci.nii.ac.jp")
+CATALOGUE_TIMEOUT = env.float("CATALOGUE_TIMEOUT", default=4.0)
+CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=86400)
+CATALOGUE_RATE_PER_MINUTE = env.int("CATALOGUE_RATE_PER_MINUTE", default=20)
 
 LOGGING = {
     "version": 1,

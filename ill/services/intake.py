@@ -15,33 +15,55 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
 from fees import support
-from ill import lifecycle, notices, rules
+from ill import lifecycle, notices, refusals, rules
 from ill.models import Request, RequestEvent, RequestNumberCounter
 from ill.services.transitions import refuse
 from patrons.models import Patron
 
 PATRON_BLOCKED = _("Your account is blocked for interlibrary loan (%(reason)s). Please contact the library counter.")
+PATRON_LEFT = _(
+    "Your registration at the university has ended, so no new requests can be made. "
+    "Please contact the library counter if this is wrong."
+)
 OVERRIDE_NEEDS_PERMISSION = _("Only library staff may override a rule.")
 RELATIONS = [field.name for field in Request._meta.concrete_fields if field.is_relation]
 
 
-def preview(*, patron: Patron, request: Request, overrides: dict | None = None) -> list[rules.RuleResult]:
-    """The rules' results for an unsaved request, without saving or locking anything."""
+def preview(
+    *, patron: Patron, request: Request, overrides: dict | None = None, record: bool = False
+) -> list[rules.RuleResult]:
+    """The rules' results for an unsaved request, without saving or locking anything; with `record`
+    (the patron's confirm step), its refusals are counted in the copyright log (ill.refusals)."""
     request.patron = patron
-    return rules.evaluate(request, overrides=overrides or {})
+    results = rules.evaluate(request, overrides=overrides or {})
+    if record:
+        refusals.record(patron=patron, request=request, results=results)
+    return results
 
 
-@transaction.atomic
 def submit_request(*, patron: Patron, request: Request, actor, overrides: dict | None = None) -> Request:
     """Check every submission rule for this unsaved request and submit it, or raise ServiceError.
 
     `overrides` lets staff pass the duplicate or copyright rule with a recorded reason, e.g.
-    {"duplicate": "the first copy was lost in the post"}.
+    {"duplicate": "the first copy was lost in the post"}. A refusal is counted in the copyright log
+    (ill.refusals) after the transaction has been rolled back, so that the count stays.
     """
+    try:
+        return _submit_request(patron=patron, request=request, actor=actor, overrides=overrides)
+    except rules.RulesRefused as refused:
+        staff_entry = actor is not None and actor.pk != patron.user_id
+        refusals.record(patron=patron, request=request, results=refused.results, staff_entry=staff_entry)
+        raise
+
+
+@transaction.atomic
+def _submit_request(*, patron: Patron, request: Request, actor, overrides: dict | None) -> Request:
     overrides = {k: v.strip() for k, v in (overrides or {}).items() if v and v.strip()}
     if overrides and not (actor is not None and actor.has_perm("ill.override_rules")):
         raise ServiceError(OVERRIDE_NEEDS_PERMISSION, code="override_not_allowed")
     patron = Patron.objects.select_for_update().get(pk=patron.pk)
+    if not patron.active:  # left the university (the registrar import); their history stays
+        raise ServiceError(PATRON_LEFT, code="patron_left")
     if patron.blocked:
         raise ServiceError(PATRON_BLOCKED, code="patron_blocked", params={"reason": patron.block_reason})
     request.patron = patron

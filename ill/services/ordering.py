@@ -5,7 +5,9 @@ supported request's estimate held on the support budget (`fees.support.reserve`,
 budget) in the order's transaction. Nothing is ordered after the patron's "not needed after" date.
 """
 
-from django.db import transaction
+import re
+
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +15,14 @@ from core.errors import ServiceError
 from core.text import format_yen
 from fees import budgets, schedules, support
 from ill import notices
-from ill.models import LenderCandidate, LendingInstitution, Request
+from ill.models import (
+    NACSIS_ILL_ID_INVALID,
+    NACSIS_ILL_ID_PATTERN,
+    LenderCandidate,
+    LendingInstitution,
+    Request,
+    normalize_nacsis,
+)
 from ill.services.transitions import add_note, apply, can, ensure_can, lock, refuse
 from ill.states import CANDIDATE
 
@@ -51,7 +60,62 @@ NOT_NEEDED_ANY_MORE = _(
 NOT_PAST_NOT_NEEDED = _(
     "The patron's date after which it is no longer needed has not passed: close it as unfilled instead."
 )
+UNKNOWN_UNFILLED_REASON = _("Choose why the lender cannot supply it from the list.")
 CLOSED_NOT_NEEDED = _("Closed: no lender could supply it before %(date)s, after which you no longer needed it.")
+NACSIS_ILL_ID_TAKEN = _("NACSIS-ILL ID %(value)s is already recorded on request %(number)s.")
+NACSIS_ILL_ID_SET = _("NACSIS-ILL ID recorded: %(value)s.")
+NACSIS_ILL_ID_CHANGED = _("NACSIS-ILL ID changed from %(old)s to %(value)s.")
+NACSIS_ILL_ID_REMOVED = _("NACSIS-ILL ID %(old)s removed.")
+
+
+def clean_nacsis_ill_id(value, request: Request | None = None) -> str:
+    """The NACSIS-ILL ID as stored (upper case, ASCII; "" for none), or a ServiceError saying what is
+    wrong: not 12 letters and digits, or already on another request."""
+    cleaned = normalize_nacsis(value)
+    if not cleaned:
+        return ""
+    if not re.fullmatch(NACSIS_ILL_ID_PATTERN, cleaned):
+        raise ServiceError(
+            NACSIS_ILL_ID_INVALID,
+            code="nacsis_ill_id_invalid",
+            field="nacsis_ill_id",
+            params={"value": str(value)[:40]},
+        )
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        # Two staff entering the same ID on two requests at once: the second waits for the first
+        # to commit and then finds it (the unique constraint is the backstop).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"nacsis-ill-id:{cleaned}"])
+    others = Request.objects.filter(nacsis_ill_id=cleaned)
+    other = (others.exclude(pk=request.pk) if request is not None else others).first()
+    if other is not None:
+        raise ServiceError(
+            NACSIS_ILL_ID_TAKEN,
+            code="nacsis_ill_id_taken",
+            field="nacsis_ill_id",
+            params={"value": cleaned, "number": other.number},
+        )
+    return cleaned
+
+
+@transaction.atomic
+def set_nacsis_ill_id(request: Request, value, *, actor) -> Request:
+    """Record or correct the request's NACSIS-ILL ID after ordering (staff), with a line in its history."""
+    request = lock(request)
+    cleaned = clean_nacsis_ill_id(value, request)
+    old = request.nacsis_ill_id
+    if cleaned == old:
+        return request
+    request.nacsis_ill_id = cleaned
+    request.save(update_fields=["nacsis_ill_id", "updated_at"])
+    if not cleaned:
+        note = NACSIS_ILL_ID_REMOVED % {"old": old}
+    elif old:
+        note = NACSIS_ILL_ID_CHANGED % {"old": old, "value": cleaned}
+    else:
+        note = NACSIS_ILL_ID_SET % {"value": cleaned}
+    add_note(request, actor=actor, action="nacsis_ill_id", note=str(note), data={"old": old, "new": cleaned})
+    return request
 
 
 def past_not_needed(request: Request, today=None) -> bool:
@@ -152,14 +216,18 @@ def order(
     estimated_charge: int | None = None,
     patron_accepted: bool = False,
     patron_pays: bool = False,
+    nacsis_ill_id: str = "",
 ) -> Request:
     """Send the request to its next candidate lender.
 
     From `submitted`, `lenders` (1–5, in order) become the candidate list. From `unfilled`, the
     next waiting candidate is asked; new lenders may be appended. `patron_pays` confirms that staff
     told the patron a supported request becomes private expense at a lender that does not qualify.
+    `nacsis_ill_id`, when given, is recorded (or corrected); the next hops keep it (one NACSIS-ILL
+    record goes to every candidate in turn).
     """
     request = lock(request)
+    new_nacsis_id = clean_nacsis_ill_id(nacsis_ill_id, request) if nacsis_ill_id else ""
     if not can(request, "order"):
         refuse(request, "order")
     if past_not_needed(request):
@@ -204,6 +272,8 @@ def order(
     now = timezone.now()
     _move_candidate(candidate, "order", ordered_at=now, lender_reference=lender_reference)
     request.lender_reference = lender_reference
+    if new_nacsis_id:
+        request.nacsis_ill_id = new_nacsis_id
     request.ordered_at = now
     request.estimate = estimate
     accepted_note = str(PATRON_ACCEPTED % {"estimate": format_yen(estimate)}) if patron_accepted else ""
@@ -221,6 +291,7 @@ def order(
             "automatic": automatic,
             "estimate": estimate,
             "support_removed": bool(support_note),
+            "nacsis_ill_id": request.nacsis_ill_id,
         },
     )
     if request.is_public_expense and request.budget_code_id is not None:
@@ -230,18 +301,22 @@ def order(
 
 
 @transaction.atomic
-def mark_unfilled(request: Request, *, actor, note: str = "") -> Request:
+def mark_unfilled(request: Request, *, actor, note: str = "", reason: str = "") -> Request:
     """The lender cannot supply it. The next waiting candidate is ordered at once, keeping the hop
     in the history; with none left the request waits as unfilled for staff to decide. Past the
     patron's "not needed after" date nothing is ordered again: the request is closed and the
-    patron told."""
+    patron told. `reason` is the lender's answer (LenderCandidate.UnfilledReason, as NACSIS-ILL
+    writes refusals), kept on the candidate and in the event; the desk form asks for it, older
+    callers may leave it empty."""
+    if reason and reason not in LenderCandidate.UnfilledReason.values:
+        raise ServiceError(UNKNOWN_UNFILLED_REASON, code="unfilled_reason_unknown", field="reason")
     request = lock(request)
     if not can(request, "mark_unfilled"):
         refuse(request, "mark_unfilled")
     now = timezone.now()
     current = request.candidates.filter(state=CS.ORDERED).first()
     if current is not None:
-        _move_candidate(current, "unfilled", answered_at=now, answer_note=note[:300])
+        _move_candidate(current, "unfilled", answered_at=now, answer_note=note[:300], unfilled_reason=reason)
     budgets.release(request, code_id=request.budget_code_id, actor=actor)
     support.unreserve(request)
     lender_name = str(request.lender) if request.lender else ""
@@ -254,6 +329,7 @@ def mark_unfilled(request: Request, *, actor, note: str = "") -> Request:
             "lender": request.lender_id,
             "lender_name": lender_name,
             "candidate": current.position if current else None,
+            "reason": reason,
         },
     )
     if past_not_needed(request):

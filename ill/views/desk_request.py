@@ -62,6 +62,7 @@ def _do_order(item, form, user):
         estimated_charge=data.get("estimated_charge"),
         patron_accepted=data.get("patron_accepted", False),
         patron_pays=data.get("patron_pays", False),
+        nacsis_ill_id=data.get("nacsis_ill_id", ""),
     )
 
 

@@ -24,7 +24,7 @@ from core.text import format_yen, localized
 from fees import charges, support
 from fees import selectors as fees_selectors
 from fees.budgets import budget_codes_for, budget_positions
-from ill import estimates, notices, openurl, rules, selectors, services
+from ill import estimates, notices, openurl, refusals, rules, selectors, services
 from ill.forms import FORMS, ExtensionForm
 from ill.models import Request
 from patrons.forms import ProfileForm
@@ -200,6 +200,7 @@ def new_request(request, kind):
         return _form_page(request, form_class(patron=patron, initial=request.POST.dict()), kind)
     form = form_class(request.POST, patron=patron)
     if not form.is_valid():
+        refusals.record_form(patron=patron, form=form)  # the copyright facts the form asks for, for the log
         return _form_page(request, form, kind, status=400)
     candidate = form.build()
     if step == "submit":
@@ -212,7 +213,7 @@ def new_request(request, kind):
             return _form_page(request, form, kind, status=exc.status_code)
         messages.success(request, _("Request %(number)s has been submitted.") % {"number": created.number})
         return redirect(created.get_absolute_url())
-    results = services.preview(patron=patron, request=candidate)
+    results = services.preview(patron=patron, request=candidate, record=True)
     refused = [r for r in results if r.refused]
     if refused:
         return _form_page(request, form, kind, status=400, refusals=refused)

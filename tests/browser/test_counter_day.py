@@ -38,7 +38,9 @@ def test_a_counter_day(desk_page, live_server, doctoral, public_code, lender, se
     expect(desk.get_by_test_id("candidates")).to_contain_text(lender.name)
 
     # The first lender cannot supply it: the second is asked at once.
-    open_action(desk, "mark_unfilled").locator("textarea[name=note]").fill("貸出不可(貴重書扱い)")
+    unfilled_form = open_action(desk, "mark_unfilled")
+    unfilled_form.locator("select[name=reason]").select_option("not_for_loan")
+    unfilled_form.locator("textarea[name=note]").fill("貸出不可(貴重書扱い)")
     submit_action(desk, "mark_unfilled")
     expect(desk.get_by_test_id("desk-status")).to_have_attribute("data-status", "ordered")
     request.refresh_from_db()

@@ -81,7 +81,7 @@ def test_the_cascade_through_three_lenders_to_none_left(desk, staff_user):
     for n in range(3):
         request.refresh_from_db()
         assert (request.status, request.lender) == ("ordered", lenders[n])
-        assert act(desk, request, "mark_unfilled", {"note": f"no {n}"}).status_code == 302
+        assert act(desk, request, "mark_unfilled", {"reason": "not_held", "note": f"no {n}"}).status_code == 302
     request.refresh_from_db()
     assert request.status == "unfilled"
     assert list(request.candidates.values_list("state", flat=True)) == ["unfilled"] * 3
@@ -104,7 +104,7 @@ def test_the_cascade_through_three_lenders_to_none_left(desk, staff_user):
 def test_unfilled_may_be_ordered_from_a_new_lender(desk, lender, second_lender):
     request = f.RequestFactory()
     act(desk, request, "order", {"lender_1": lender.code, "shipping_method": "mail"})
-    act(desk, request, "mark_unfilled")
+    act(desk, request, "mark_unfilled", {"reason": "on_loan"})
     assert act(desk, request, "order", {"lender_1": second_lender.code, "shipping_method": "mail"}).status_code == 302
     request.refresh_from_db()
     assert (request.status, request.lender) == ("ordered", second_lender)

@@ -253,13 +253,14 @@ UNBOUNDED = {
     ("ill", "LenderCandidate", "position"): "bounded 1..5 since before (candidate_position_range)",
     ("patrons", "OpeningHours", "weekday"): "bounded 0..6 since before (opening_hours_weekday_range)",
     ("fees", "FeeSchedule", "tax_rate_percent"): "bounded 0..100 since before (fee_schedule_tax_rate_range)",
+    ("ill", "RuleRefusal", "day"): "today's date, written by ill.refusals when a rule refuses",
 }
 
 
 def bounded_fields():
     for app in ("ill", "fees", "patrons"):
         for model in apps.get_app_config(app).get_models():
-            if model.__name__.startswith("HoldingsImport"):
+            if model.__name__.startswith(("HoldingsImport", "PatronImport")):
                 continue  # counters of an import job, written by the job
             for field in model._meta.concrete_fields:
                 if field.primary_key or isinstance(field, (models.ForeignKey, models.DateTimeField)):

@@ -127,6 +127,7 @@ def test_every_beat_schedule_names_a_registered_task():
         "clear-login-logs",
         "clear-email-bodies",
         "anonymise-requests",
+        "reports-rollup",
     }
     for entry in BEAT_SCHEDULE.values():
         assert entry["task"] in app.tasks

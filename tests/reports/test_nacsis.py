@@ -364,3 +364,13 @@ def test_a_lender_participant_id_is_upper_case_and_unique(toto):
     assert lender.nacsis_participant_id == "FA00999"
     with pytest.raises(IntegrityError), transaction.atomic():
         LendingInstitution.objects.filter(pk=toto.pk).update(nacsis_participant_id="fa004321")
+
+
+def test_the_database_keeps_one_request_per_nacsis_ill_id():
+    """The check in the service is backed by a unique constraint: two staff entering one ID at the
+    same moment cannot both succeed (the service also serialises them on the ID)."""
+    first, second = f.RequestFactory(), f.RequestFactory()
+    Request.objects.filter(pk=first.pk).update(nacsis_ill_id="FA26000001AA")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Request.objects.filter(pk=second.pk).update(nacsis_ill_id="FA26000001AA")
+    Request.objects.filter(pk__in=[first.pk, second.pk]).update(nacsis_ill_id="")  # blank stays free for many

@@ -182,6 +182,7 @@ def test_an_old_file_of_18_columns_and_lower_case_ids_are_read(ours):
         (line("FA26000001AA", postage="-5"), "POSTG is not a whole number"),
         (line("FA26000001AA", omlid="FA00999", amlid="FA004321"), "Neither OMLID"),
         (line("FA26000001AA", acct="public"), "ACCT is longer than 2 characters"),
+        (line("FA26000001AA").replace("書誌", "書\x00誌"), "contains a NUL character"),  # it was a 500 at COPY
     ],
 )
 def test_a_bad_line_refuses_the_whole_file_with_its_number(ours, bad, message):

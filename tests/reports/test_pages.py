@@ -225,6 +225,8 @@ def test_the_index_reads_every_section_for_the_same_scope(staff, scopes):
         "branch=" + "x" * 500,
         "year=2025&year=abc",
         "year=%00",
+        "branch=%00",
+        "branch=ab%00cd",
     ],
 )
 def test_bad_filters_fall_back_to_the_default_with_a_notice(staff, scopes, query):
@@ -365,3 +367,18 @@ def test_the_index_reads_its_headlines_from_the_figures(staff, undergraduate, le
     assert '<div class="stat-value amount">7</div>' in headlines
     assert "¥11,900 of ¥100,000" not in headlines  # private charges are not the support budget's
     assert 'data-testid="computed-at"' in body
+
+
+def test_the_index_refreshes_the_rollup_once_for_its_five_sections(staff, monkeypatch):
+    calls = []
+    real = rollup.refresh_for_page
+
+    def counted():
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(rollup, "refresh_for_page", counted)
+    assert staff.get(reverse("reports:index")).status_code == 200
+    assert len(calls) == 1  # it was five: each section's figures refreshed for itself
+    staff.get(reverse("reports:section", args=["fill-rate"]))
+    assert len(calls) == 2

@@ -122,6 +122,16 @@ def test_survey_counts_first_order_and_arrival(undergraduate, lender, second_len
 
 
 @pytest.mark.django_db
+def test_two_candidates_ordered_at_the_same_instant_count_one_request(undergraduate, lender, second_lender):
+    """Bulk-made or imported data can give two candidates one order time: still one request sent."""
+    request = make("copy", at(2026, 5, 1), patron=undergraduate, lenders=[lender, second_lender],
+                   steps=[(at(2026, 5, 2), "order")])  # fmt: skip
+    request.candidates.update(ordered_at=at(2026, 5, 2))
+    refreshed()
+    assert rollup.survey_counts(2026)["copy_sent"] == {"domestic": 1, "overseas": 0}
+
+
+@pytest.mark.django_db
 def test_survey_counts_branch_filter(undergraduate, lender, medical_branch):
     make("loan", at(2026, 5, 1), patron=undergraduate, lenders=[lender], steps=[(at(2026, 5, 2), "order")])
     make(

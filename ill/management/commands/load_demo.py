@@ -5,13 +5,14 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
 from fees.models import BudgetCode, FeeSchedule, PaperSizePrice, SupportBudget, current_fiscal_year
-from ill import services
+from ill import rules, services
 from ill.models import LendingInstitution, LocalHolding, LocalHoldingIdentifier, Request
 from patrons.models import Branch, Laboratory, OpeningHours, Patron, StaffMember
 from patrons.roles import ensure_roles
@@ -72,6 +73,8 @@ LENDERS = [
         "name_en": "Toto University Library",
         "kind": LendingInstitution.Kind.JAPANESE_UNIVERSITY,
         "is_offset_participant": True,
+        "nacsis_participant_id": "FA004321",  # fictitious, as every demo identifier
+        "offset_member_number": "0000004321",
         "accepts_public_expense": True,
         "supports_express": True,
         "supports_fax": True,
@@ -98,6 +101,8 @@ LENDERS = [
         "name_en": "National Diet Library",
         "kind": LendingInstitution.Kind.NDL,
         "is_offset_participant": True,
+        "nacsis_participant_id": "FA019771",
+        "offset_member_number": "0000019771",
         "accepts_public_expense": True,
         "supports_express": True,
         "supports_fax": False,
@@ -167,6 +172,7 @@ LENDERS = [
 LABS = [
     {
         "key": "info",
+        "code": "info",  # how the registrar's list names it (manage.py import_patrons)
         "name": "情報工学研究室",
         "name_en": "Information Engineering Lab",
         "department": "工学部 / Engineering",
@@ -174,6 +180,7 @@ LABS = [
     },
     {
         "key": "med",
+        "code": "med",  # how the registrar's list names it (manage.py import_patrons)
         "name": "分子医学研究室",
         "name_en": "Molecular Medicine Lab",
         "department": "医学部 / Medicine",
@@ -221,6 +228,8 @@ class Command(BaseCommand):
             # nowhere) inside the override rather than after it.
             with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
                 self._samples(Patron.objects.in_bulk(field_name="patron_number"), staff)
+        # The report pages' monthly figures (reports.rollup), by name: ill does not import reports.
+        call_command("rollup_reports", stdout=self.stdout)
         self._print_logins()
 
     def _library(self):
@@ -413,7 +422,9 @@ class Command(BaseCommand):
                 pickup_branch=branches["central"],
             ),
         )
-        services.order(ordered, actor=staff, lenders=[ndl, toto], lender_reference="NDL-ILL-0001")
+        services.order(
+            ordered, actor=staff, lenders=[ndl, toto], lender_reference="NDL-ILL-0001", nacsis_ill_id="FA26000001AA"
+        )
         arrived = services.submit_request(
             patron=patrons["d2401004"],
             actor=patrons["d2401004"].user,
@@ -429,7 +440,7 @@ class Command(BaseCommand):
                 expense_type=Request.ExpenseType.PRIVATE,
             ),
         )
-        services.order(arrived, actor=staff, lenders=[toto])
+        services.order(arrived, actor=staff, lenders=[toto], nacsis_ill_id="FA26000002AA")
         services.record_shipment(
             lender=toto,
             actor=staff,
@@ -455,7 +466,9 @@ class Command(BaseCommand):
                 budget_code=patrons["f0001005"].laboratory.budget_codes.first(),
             ),
         )
-        services.order(on_loan, actor=staff, lenders=[toto], lender_reference="TOTO-2026-0815")
+        services.order(
+            on_loan, actor=staff, lenders=[toto], lender_reference="TOTO-2026-0815", nacsis_ill_id="FA26000003AA"
+        )
         services.record_shipment(
             lender=toto,
             actor=staff,
@@ -467,6 +480,41 @@ class Command(BaseCommand):
         )
         services.hand_over(on_loan, actor=staff)
         services.request_extension(on_loan, actor=patrons["f0001005"].user, reason="査読対応のため")
+        self._copyright_samples(patrons, branches["central"], staff)
+
+    def _copyright_samples(self, patrons, central, staff):
+        """For the copyright log: refusals (recorded by the intake), a staff rejection and an override."""
+
+        def chapter(**fields):
+            values = {"kind": Request.Kind.COPY, "material_type": Request.MaterialType.CHAPTER, "title": "知覚の現象学"}
+            values |= {"article_title": "第1部", "page_count": 60, "work_total_pages": 100, "copyright_accepted": True}
+            return Request(pickup_branch=central, **(values | fields))
+
+        hanako, misaki = patrons["u2301001"], patrons["m2501003"]
+        refused = [
+            (hanako, chapter()),  # half or more of a work
+            (hanako, chapter(purpose=Request.Purpose.OTHER, page_count=10)),  # not research or study
+            (
+                misaki,
+                Request(kind=Request.Kind.LOAN, title="統計的学習の基礎", isbn="9784320123625", pickup_branch=central),
+            ),  # requested before
+        ]
+        for patron, request in refused:
+            try:
+                services.submit_request(patron=patron, actor=patron.user, request=request)
+            except rules.RulesRefused:
+                pass  # recorded in the copyright log (ill.refusals)
+        admin = get_user_model().objects.get(username="admin")  # may override the rules
+        services.submit_request(
+            patron=hanako,
+            actor=admin,
+            request=chapter(article_title="序論と第1部"),
+            overrides={"copyright": "著作権者の許諾書を確認済み(2026-11-30)"},
+        )
+        rejected = services.submit_request(patron=misaki, actor=misaki.user, request=chapter(page_count=40))
+        services.reject(
+            rejected, actor=staff, reason=Request.RejectReason.COPYRIGHT, note="出版者が複写を認めていない資料です。"
+        )
 
     def _print_logins(self):
         out = self.stdout
