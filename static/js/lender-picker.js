@@ -102,6 +102,9 @@
       }
     });
     describe(input, picker.control_input);
+    // The original input now only carries the value (Tom Select moved its label to the combobox):
+    // out of the accessibility tree, so it is not announced as a second, nameless field.
+    input.setAttribute("aria-hidden", "true");
     if (delivery) {
       delivery.addEventListener("change", function () { picker.clearOptions(); });
     }
