@@ -226,7 +226,13 @@ document.querySelectorAll(".report-nav .nav-link.active").forEach((link) => {
     }
     if (spec.kind === "hbar") {
       // One bar row per label: the box grows with them (CSSOM, allowed by the CSP).
-      canvas.parentElement.style.height = `${Math.max(12, spec.labels.length * 1.6 + 5)}rem`;
+      // A label wrapped on several lines (a phone) needs a taller row, or the labels overlap.
+      const width = window.innerWidth < 576 ? 14 : 28;
+      const lines = spec.labels.reduce((sum, label) => {
+        const wrapped = wrapLabel(label, width);
+        return sum + (Array.isArray(wrapped) ? wrapped.length : 1);
+      }, 0);
+      canvas.parentElement.style.height = `${Math.max(12, lines * 1.15 + spec.labels.length * 0.6 + 5)}rem`;
     }
     new Chart(canvas, config(spec));
     canvas.dataset.chartReady = "1";
