@@ -1,5 +1,6 @@
 """Load demo data: branches, the seeds' lenders and fee schedules, patrons of every category,
-budget codes, the student support budget, a staff user and an admin. Safe to run again."""
+budget codes, the student support budget, a staff user and an admin, a few sample requests and a
+sample history of finished requests for the reports (ill.demo_history). Safe to run again."""
 
 import datetime
 
@@ -12,7 +13,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from fees.models import BudgetCode, FeeSchedule, PaperSizePrice, SupportBudget, current_fiscal_year
-from ill import rules, services
+from ill import demo_history, rules, services
 from ill.models import LendingInstitution, LocalHolding, LocalHoldingIdentifier, Request
 from patrons.models import Branch, Laboratory, OpeningHours, Patron, StaffMember
 from patrons.roles import ensure_roles
@@ -228,8 +229,12 @@ class Command(BaseCommand):
             # nowhere) inside the override rather than after it.
             with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
                 self._samples(Patron.objects.in_bulk(field_name="patron_number"), staff)
-        # The report pages' monthly figures (reports.rollup), by name: ill does not import reports.
-        call_command("rollup_reports", stdout=self.stdout)
+        history = 0 if options["no_samples"] else demo_history.load_history(staff)
+        if history:
+            self.stdout.write(f"Sample history: {history} finished requests of this fiscal year and the last.")
+        # The report pages' monthly figures (reports.rollup), by name: ill does not import reports. The
+        # history's dates were set in the past, so its months are rebuilt whole.
+        call_command("rollup_reports", rebuild=bool(history), stdout=self.stdout)
         self._print_logins()
 
     def _library(self):
