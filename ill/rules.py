@@ -497,10 +497,20 @@ def still_needed(request: Request, overrides: dict) -> RuleResult:
 RULES = (loan_limit, overdue, duplicate, held_here, loanable, copyright_rule, budget, still_needed, hard_to_obtain)
 
 
+# Rules that concern one kind of request only: the confirmation page of a copy does not list the
+# five-book limit, nor a loan's the copyright rule (each also passes the other kind by itself).
+ONLY_FOR = {
+    loan_limit: Request.Kind.LOAN,
+    overdue: Request.Kind.LOAN,
+    loanable: Request.Kind.LOAN,
+    copyright_rule: Request.Kind.COPY,
+}
+
+
 def evaluate(request: Request, *, overrides: dict | None = None) -> list[RuleResult]:
-    """Every rule's result, in order, for the confirmation page."""
+    """The result of every rule that applies to this kind of request, in order."""
     overrides = overrides or {}
-    return [rule(request, overrides) for rule in RULES]
+    return [rule(request, overrides) for rule in RULES if ONLY_FOR.get(rule, request.kind) == request.kind]
 
 
 def check_submission(request: Request, *, overrides: dict | None = None) -> list[RuleResult]:

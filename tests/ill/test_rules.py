@@ -416,3 +416,15 @@ def test_a_serial_issue_is_a_periodical_whatever_frequency_is_chosen(undergradua
     assert refused_codes(undergraduate, copy(undergraduate, periodical_frequency="monthly", **serial)) == [
         "copyright_issue_date"
     ]
+
+
+def test_each_kind_lists_only_the_rules_that_apply_to_it(undergraduate):
+    """A copy's confirmation page does not list the five-book limit, the overdue-book rule or the
+    loanable rule; a loan's does not list the copyright rule (issue 13)."""
+    book, article = loan(undergraduate), copy(undergraduate)
+    book.patron = article.patron = undergraduate
+    loan_codes = [r.code for r in rules.evaluate(book)]
+    copy_codes = [r.code for r in rules.evaluate(article)]
+    assert {"loan_limit", "overdue", "loanable"} <= set(loan_codes) and "copyright" not in loan_codes
+    assert "copyright" in copy_codes and not {"loan_limit", "overdue", "loanable"} & set(copy_codes)
+    assert {"duplicate", "held_here", "budget_code"} <= set(loan_codes) & set(copy_codes)
