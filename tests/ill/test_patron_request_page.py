@@ -59,3 +59,17 @@ def test_a_budget_paid_request_asks_for_no_cash_and_a_finished_one_shows_no_card
     assert "Monday 08:45–21:00" in html  # the branch's opening hours
     done = f.CopyRequestFactory(patron=undergraduate, status="handed_over")
     assert 'data-testid="what-to-expect"' not in page(hanako, done)
+
+
+@pytest.mark.parametrize("kind", ["loan", "copy"])
+def test_what_to_read_before_applying_comes_before_the_button(hanako, kind):
+    """At 390 px the columns stack in page order: the rules and the usual time and cost must come
+    before "Check and continue" (they came after it)."""
+    html = hanako.get(f"/my/requests/new/{kind}/", headers=EN).content.decode()
+    button = html.index('data-testid="to-confirm"')
+    assert html.index("Before you request") < button
+    assert html.index("Usual time and cost") < button
+    if kind == "loan":
+        assert "Copyright law: for research" not in html
+    else:
+        assert "You may have up to" not in html
