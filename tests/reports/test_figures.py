@@ -154,7 +154,7 @@ def test_turnaround_median_and_p90_even_and_odd(english, undergraduate, lender, 
     assert mail[9] == expected
 
 
-def test_estimate_flags():
+def test_estimate_flags(english):
     assert figures.estimate_flag(8.0, (3, 7)) == "Slower than the estimate"
     assert figures.estimate_flag(7.0, (3, 7)) == ""
     assert figures.estimate_flag(2.9, (3, 7)) == "Faster than the estimate"
