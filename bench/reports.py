@@ -23,6 +23,9 @@ import time
 from pathlib import Path
 
 import django
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone, translation
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,10 +50,6 @@ def main():
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     django.setup()
-
-    from django.db import transaction
-    from django.db.models import Count
-    from django.utils import timezone, translation
 
     from fees.models import current_fiscal_year
     from fees.selectors import Period, charge_totals

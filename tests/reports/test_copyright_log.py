@@ -10,7 +10,7 @@ import io
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from ill import refusals, rules, services
@@ -341,8 +341,6 @@ def test_only_staff_open_the_log(client, undergraduate):
 
 def test_the_override_lists_read_their_partial_indexes():
     """On PostgreSQL the lists are read from the partial indexes, not a scan of every request."""
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's planner")
     start, end = timezone.now() - datetime.timedelta(days=30), timezone.now()
