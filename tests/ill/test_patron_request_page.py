@@ -73,3 +73,13 @@ def test_what_to_read_before_applying_comes_before_the_button(hanako, kind):
         assert "Copyright law: for research" not in html
     else:
         assert "You may have up to" not in html
+
+
+def test_a_form_with_problems_opens_with_a_summary_linking_each_field(hanako):
+    response = hanako.post("/my/requests/new/loan/", {"step": "confirm", "title": "", "pub_year": "12"}, headers=EN)
+    assert response.status_code == 400
+    html = response.content.decode()
+    summary = html[html.index("data-error-summary") : html.index("</div>", html.index("data-error-summary"))]
+    assert "Please correct" in summary and 'tabindex="-1"' in html
+    assert 'href="#id_title"' in summary and 'href="#id_pub_year"' in summary
+    assert 'aria-describedby="error_1_id_title' in html or 'aria-invalid="true"' in html
