@@ -95,6 +95,12 @@ class LendingInstitution(models.Model):
     address = models.CharField(_("address"), max_length=300, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     active = models.BooleanField(_("active"), default=True)
+    isil = models.CharField(
+        "ISIL",
+        max_length=16,
+        blank=True,
+        help_text=_("International Standard Identifier for Libraries, e.g. JP-1000001 (ISO 18626 agency ID)."),
+    )
     nacsis_participant_id = models.CharField(
         _("NACSIS participant ID"),
         max_length=8,
@@ -130,6 +136,12 @@ class LendingInstitution(models.Model):
                 condition=~Q(nacsis_participant_id=""),
                 name="lender_nacsis_participant_unique",
                 violation_error_message=_("Another lender already has this NACSIS participant ID."),
+            ),
+            models.UniqueConstraint(
+                fields=["isil"],
+                condition=~Q(isil=""),
+                name="lender_isil_unique",
+                violation_error_message=_("Another library already has this ISIL."),
             ),
             pattern_check("nacsis_participant_id", NACSIS_PARTICIPANT_PATTERN, "lender_nacsis_participant_valid"),
             pattern_check("offset_member_number", OFFSET_MEMBER_PATTERN, "lender_offset_member_valid"),

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "fees",
     "notifications",
     "reports",
+    "lending",
+    "iso18626",
 ]
 
 MIDDLEWARE = [

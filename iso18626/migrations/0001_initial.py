@@ -1,0 +1,9 @@
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("ill", "0023_isil"),
+    ]
+
+    operations = []

@@ -1,0 +1,9 @@
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("patrons", "0006_registrar"),
+    ]
+
+    operations = []
