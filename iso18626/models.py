@@ -10,6 +10,8 @@ message received twice gets the same answer and changes nothing (`dedupe_key`).
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -26,6 +28,7 @@ class Peer(models.Model):
         _("endpoint URL"),
         max_length=300,
         help_text=_("Where we POST our messages, e.g. https://ill.example.ac.jp/iso18626/"),
+        validators=[URLValidator(schemes=["http", "https"])],
     )
     shared_secret = models.CharField(
         _("shared secret"),
@@ -50,6 +53,10 @@ class Peer(models.Model):
 
     def __str__(self):
         return f"{self.library} ({self.isil})"
+
+    def clean(self):
+        if self.library_id and not self.library.isil:
+            raise ValidationError({"library": _("Give this library its ISIL first: it is its ISO 18626 agency id.")})
 
     @property
     def isil(self) -> str:

@@ -1,3 +1,4 @@
+import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
@@ -16,7 +17,7 @@ class Migration(migrations.Migration):
             name='Peer',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('endpoint_url', models.URLField(help_text='Where we POST our messages, e.g. https://ill.example.ac.jp/iso18626/', max_length=300, verbose_name='endpoint URL')),
+                ('endpoint_url', models.URLField(help_text='Where we POST our messages, e.g. https://ill.example.ac.jp/iso18626/', max_length=300, validators=[django.core.validators.URLValidator(schemes=['http', 'https'])], verbose_name='endpoint URL')),
                 ('shared_secret', models.CharField(help_text='Agreed with the other library; both sides sign their messages with it (HMAC-SHA256).', max_length=200, verbose_name='shared secret')),
                 ('accept_unsigned', models.BooleanField(default=False, help_text="Only for systems that cannot sign (ReShare, most commercial systems): anyone who knows this library's ISIL can then send messages in its name.", verbose_name='accept unsigned messages')),
                 ('active', models.BooleanField(default=True, verbose_name='active')),
