@@ -401,7 +401,10 @@ def test_the_slip_and_the_book_band_print(desk, lender):
     slip = desk.get(f"/desk/requests/{request.number}/slip/").content.decode()
     assert request.number in slip and request.title in slip and "print.css" in slip
     band = desk.get(f"/desk/requests/{request.number}/band/").content.decode()
-    assert f.future(7).isoformat() in band and "In-library use only" in band and request.patron.full_name in band
+    due = f.future(7)
+    assert (
+        f"{due.day} {due:%b} {due.year}" in band and "In-library use only" in band and request.patron.full_name in band
+    )
 
 
 def test_patrons_cannot_reach_any_desk_page(client, undergraduate):
