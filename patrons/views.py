@@ -12,6 +12,10 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        # The campus sign-in's button above the form (patrons.saml; only when SAML_ENABLED).
+        return {**super().get_context_data(**kwargs), "saml_enabled": settings.SAML_ENABLED}
+
     def form_valid(self, form):
         response = super().form_valid(form)
         patron = getattr(form.get_user(), "patron", None)
