@@ -25,7 +25,7 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import register_converter
+from django.urls import register_converter, reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,7 +36,7 @@ from fees.models import current_fiscal_year
 from fees.selectors import FISCAL_MONTHS, Period
 from patrons.models import Branch
 from patrons.permissions import desk_required
-from reports import exports, figures
+from reports import exports, figures, lending
 from reports.tables import PERCENT, Scope
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # fiscal years a report may ask for
@@ -217,6 +217,19 @@ def index(request):
         sections.append({"slug": slug, "title": title, "table": shown})
         if shown is not None:
             shown_tables.append(shown)
+    # Lending (reports.lending, its own page): requests received per month; the received count and
+    # the fill rate as a lender among the headlines.
+    lending_tables = lending.index_tables(context["scope"])
+    headlines.extend(_headlines("lending", lending_tables))
+    sections.append(
+        {
+            "slug": "lending",
+            "title": gettext_lazy("Lending"),
+            "table": lending_tables[0],
+            "url": reverse("reports:lending"),
+        }
+    )
+    shown_tables.append(lending_tables[0])
     response = export_or_none(request, shown_tables, "ill-report", context)
     if response is not None:
         return response

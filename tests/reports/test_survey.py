@@ -1,7 +1,7 @@
 """The annual survey page (/desk/reports/survey/): copies requested and loans borrowed, domestic and
 overseas, per fiscal year, on a small data set with known answers — the fiscal-year boundary of
 31 March / 1 April, a request that went to two lenders counted once, domestic against overseas —
-the lending side shown as not recorded, and the CSV in the survey's wording."""
+the lending side counted (its figures: tests/reports/test_lending_figures.py), and the CSV in the survey's wording."""
 
 import csv
 import datetime
@@ -127,19 +127,21 @@ def test_every_figure_has_its_definition_next_to_it(year_of_borrowing):
         assert row[5] in {str(text) for text in survey.DEFINITIONS.values()}
     assert "once" in borrowing.rows[0][5] and "first order" in borrowing.rows[0][5]
     assert len(definitions.rows) == len(survey.DEFINITIONS)
-    # the lending desk is not built: "not recorded", never zeros
-    assert all(row[2:5] == [None, None, None] for row in lending.rows)
-    assert "Not recorded yet" in lending.rows[0][1]
+    # the lending side (reports.lending): counted, each figure with its definition (no lending here: zeros)
+    for row in lending.rows:
+        assert row[2:5] == [0, 0, 0] and row[5] in {str(text) for text in survey.DEFINITIONS.values()}
+    assert "received" in lending.rows[0][5] and "shipped" in lending.rows[1][5]
 
 
-def test_the_page_shows_the_figures_and_the_lending_side_as_not_recorded(client, staff_user, year_of_borrowing):
+def test_the_page_shows_the_figures_of_both_sides(client, staff_user, year_of_borrowing):
     client.force_login(staff_user)
     client.cookies["django_language"] = "en"
     page = client.get("/desk/reports/survey/?year=2025")
     assert page.status_code == 200
     html = page.content.decode()
     assert "Copies requested from other libraries (文献複写 依頼)" in html
-    assert 'data-testid="survey-not-recorded"' in html and "the lending desk" in html
+    assert 'data-table="survey-lending"' in html
+    assert "Copy requests received from other libraries (文献複写 受付)" in html
     assert 'data-testid="report-chart"' in html
     month = client.get("/desk/reports/survey/?year=2025&month=5")
     assert 'data-testid="survey-month-ignored"' in month.content.decode()
