@@ -398,3 +398,70 @@ def test_add_note_needs_text_and_does_not_move(borrower, staff):
         services.add_note(req, actor=staff, note="  ")
     event = services.add_note(req, actor=staff, note="phoned them")
     assert (event.action, event.from_status, event.to_status) == ("note", "received", "received")
+
+
+# --- the admin ------------------------------------------------------------------------------------
+
+ADMIN_LISTS = [
+    "/admin/lending/lendingrequest/",
+    "/admin/lending/lendingevent/",
+    "/admin/lending/lendingcharge/",
+    "/admin/lending/invoice/",
+    "/admin/lending/borrowerterms/",
+    "/admin/lending/ourfeeschedule/",
+    "/admin/lending/numbercounter/",
+]
+
+
+def test_the_admin_lists_the_lending_side_and_finds_a_request_by_number(admin_client, borrower, staff):
+    req = loan_shipped(borrower, staff, their_reference="HK-99")
+    for url in ADMIN_LISTS:
+        assert admin_client.get(url).status_code == 200, url
+    found = admin_client.get("/admin/lending/lendingrequest/", {"q": req.number}).context["cl"].result_list
+    assert list(found) == [req]
+    assert list(admin_client.get("/admin/lending/lendingrequest/", {"q": "HK-99"}).context["cl"].result_list) == [req]
+    assert admin_client.get(f"/admin/lending/lendingrequest/{req.pk}/change/").status_code == 200
+
+
+def test_the_admin_never_changes_what_the_services_own(admin_client, borrower, staff):
+    req = loan_shipped(borrower, staff)
+    assert admin_client.get("/admin/lending/lendingrequest/add/").status_code == 403
+    response = admin_client.post(f"/admin/lending/lendingrequest/{req.pk}/change/", {"title": "changed"})
+    assert response.status_code == 403
+    assert admin_client.post(f"/admin/lending/lendingrequest/{req.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        admin_client.post(f"/admin/lending/lendingcharge/{req.charge.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
+    event = req.events.first()
+    assert admin_client.post(f"/admin/lending/lendingevent/{event.pk}/change/", {"note": "x"}).status_code == 403
+    req.refresh_from_db()
+    assert req.title != "changed" and LendingEvent.objects.filter(pk=event.pk, note="").exists()
+
+
+def test_the_admin_edits_our_fee_schedule(admin_client):
+    schedule = money.current_schedule()
+    data = {
+        name: getattr(schedule, name)
+        for name in (
+            "colour_price",
+            "handling_fee_per_item",
+            "postage_per_shipment",
+            "express_surcharge",
+            "fax_fee_mode",
+            "fax_fee_per_page",
+            "fax_fee_fixed",
+            "bank_transfer_fee",
+            "tax_rate_percent",
+            "overseas_flat_fee_per_item",
+            "overseas_fax_surcharge",
+            "loan_fee_mode",
+            "loan_fee",
+            "loan_express_surcharge",
+        )
+    }
+    data.update(mono_price=30, tax_included="on", notes="")
+    response = admin_client.post(f"/admin/lending/ourfeeschedule/{schedule.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    schedule.refresh_from_db()
+    assert schedule.mono_price == 30
+    assert admin_client.get("/admin/lending/ourfeeschedule/add/").status_code == 403  # one row only
