@@ -184,6 +184,9 @@ class WillSupplyForm(PlainForm):
 
     def render_fields(self) -> SafeString:
         """The holdings as a group of radio buttons under a legend, then the note."""
+        return mark_safe(self.holding_group() + _field_html(self["note"]))
+
+    def holding_group(self) -> SafeString:
         field = self["holding"]
         options = format_html_join(
             "",
@@ -208,7 +211,64 @@ class WillSupplyForm(PlainForm):
             options,
             errors,
         )
-        return mark_safe(group + _field_html(self["note"]))
+        return group
+
+
+class HoldingForm(WillSupplyForm):
+    """Supply from another of our holdings (the first one turned out missing, on loan, damaged)."""
+
+    submit_label = _("Use this holding")
+    submit_class = "btn-outline-primary"
+
+    def setup(self):
+        super().setup()
+        del self.fields["note"]
+        self.fields["holding"].label = _("Our holding")
+
+    def render_fields(self) -> SafeString:
+        return self.holding_group()
+
+
+class CopyDetailsForm(PlainForm):
+    """What the copyright check and the price need, completed from the item in hand."""
+
+    submit_label = _("Save the details")
+    submit_class = "btn-outline-primary"
+    FIELDS = (
+        "pages",
+        "page_count",
+        "colour_pages",
+        "paper_size",
+        "periodical_frequency",
+        "issue_date",
+        "work_total_pages",
+    )
+
+    def setup(self):
+        item = self.request_obj
+        model_fields = forms.fields_for_model(
+            LendingRequest,
+            fields=self.FIELDS,
+            widgets={"issue_date": forms.DateInput(attrs={"type": "date"})},
+        )
+        for name in self.FIELDS:
+            field = model_fields[name]
+            field.initial = getattr(item, name)
+            field.required = False
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs["class"] = css
+            self.fields[name] = field
+        for name, model_field in ((n, LendingRequest._meta.get_field(n)) for n in self.FIELDS):
+            for validator in model_field.validators:
+                if isinstance(validator, bounds.InRange | bounds.DateInRange):
+                    bounds.limit(self.fields[name], validator.low, validator.high)
+
+    def details(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["colour_pages"] = data.get("colour_pages") or 0
+        for name in ("pages", "paper_size", "periodical_frequency"):
+            data[name] = data.get(name) or getattr(self.request_obj, name)
+        return {name: data.get(name) for name in self.FIELDS}
 
 
 class UnfilledForm(PlainForm):

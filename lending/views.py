@@ -30,7 +30,9 @@ from ill.models import LendingInstitution, LocalHolding, LocalHoldingIdentifier
 from lending import copyright, money, selectors, services, worklists
 from lending.forms import (
     AskRenewalForm,
+    CopyDetailsForm,
     GrantRenewalForm,
+    HoldingForm,
     IncomingRequestForm,
     NoteActionForm,
     PaymentForm,
@@ -287,6 +289,10 @@ def next_steps(item, renewal: Renewal | None) -> list[str]:
     """What staff may do next: the lifecycle's moves for the request's kind and status, then the
     loan's own questions while it is out (a renewal to record or answer, a recall), then a note."""
     steps = list(allowed_actions(item.kind, item.status))
+    if item.status in (S.WILL_SUPPLY, S.COPYING):
+        steps.append("set_holding")
+    if item.kind == LendingRequest.Kind.COPY and item.status in services.COPY_DETAIL_STATES:
+        steps.append("copy_details")
     if item.is_loan and item.status in OUT_ON_LOAN_STATES:
         steps += ["renewal_grant", "renewal_refuse"] if renewal is not None else ["renewal_ask"]
         steps.append("recall")
@@ -295,7 +301,7 @@ def next_steps(item, renewal: Renewal | None) -> list[str]:
 
 
 # Folded away under the main steps: what a day seldom needs.
-SECONDARY = {"cancel", "mark_unfilled", "recall", "renewal_ask", "note"}
+SECONDARY = {"cancel", "mark_unfilled", "recall", "renewal_ask", "note", "set_holding", "copy_details"}
 
 
 def _note(data):
@@ -316,6 +322,18 @@ ACTIONS = {
         lambda item, d, user, renewal: services.will_supply(item, actor=user, holding=d.get("holding"), note=_note(d)),
         gettext_lazy("We will supply it."),
     ),
+    "set_holding": (
+        HoldingForm,
+        {},
+        lambda item, d, user, renewal: services.set_holding(item, actor=user, holding=d.get("holding")),
+        gettext_lazy("Holding changed."),
+    ),
+    "copy_details": (
+        CopyDetailsForm,
+        {},
+        lambda item, d, user, renewal: services.record_copy_details(item, actor=user, **d),
+        gettext_lazy("Details saved."),
+    ),
     "mark_unfilled": (
         UnfilledForm,
         {},
@@ -324,7 +342,6 @@ ACTIONS = {
     ),
     "cancel": (
         NoteActionForm,
-        PaymentForm,
         {"submit_label": gettext_lazy("Cancelled at their request"), "submit_class": "btn-outline-danger"},
         lambda item, d, user, renewal: services.cancel(item, actor=user, note=_note(d)),
         gettext_lazy("Cancelled."),
@@ -410,6 +427,8 @@ TITLES = {
     "renewal_refuse": gettext_lazy("Renewal asked: refuse"),
     "recall": gettext_lazy("Recall our book"),
     "note": gettext_lazy("Add a note"),
+    "set_holding": gettext_lazy("Supply from another holding"),
+    "copy_details": gettext_lazy("Pages and details of the copy"),
 }
 
 
@@ -456,7 +475,7 @@ def found_holdings(item, term: str) -> list[LocalHolding]:
 
 def _form_options(item, action, context) -> dict:
     options = {"auto_id": f"id_{action}_%s"}
-    if action == "will_supply":
+    if action in ("will_supply", "set_holding"):
         options["holdings"] = context["holdings"]
     elif action == "mark_unfilled" and context["refusals"]:
         options["refusal_note"] = context["refusal_note"]
@@ -484,9 +503,10 @@ def _make_form(item, action, context, data=None):
 def _charge_preview(item, shipping_method: str):
     """The charge our fee schedule would ask for this shipment, or the reason it cannot price it."""
     try:
-        return money.price_request(item, shipping_method=shipping_method), ""
+        breakdown = money.price_request(item, shipping_method=shipping_method)
     except ServiceError as exc:
-        return None, str(exc)
+        return None, 0, str(exc)
+    return breakdown, money.included_tax(money.calculator_schedule_for(item.borrower), breakdown), ""
 
 
 def _detail_context(request, item, bound: dict | None = None) -> dict:
@@ -503,7 +523,8 @@ def _detail_context(request, item, bound: dict | None = None) -> dict:
         "default_due": timezone.localdate() + datetime.timedelta(days=loan_days),
         "holding_term": desk_search.clean(request.GET.get("holding_q", "")),
     }
-    context["holdings"] = found_holdings(item, context["holding_term"]) if "will_supply" in steps else []
+    wants_holdings = "will_supply" in steps or "set_holding" in steps
+    context["holdings"] = found_holdings(item, context["holding_term"]) if wants_holdings else []
     forms = []
     for action in steps:
         if bound and bound["action"] == action:
@@ -511,12 +532,14 @@ def _detail_context(request, item, bound: dict | None = None) -> dict:
         else:
             form = _make_form(item, action, context)
         folded = action in SECONDARY and not (bound and bound["action"] == action)
+        if action == "set_holding" and context["holding_term"]:
+            folded = False  # staff searched our catalogue: show the choice
         forms.append((action, action_title(action), form, folded))
     if "ship" in steps:
         method = item.shipping_method or item.delivery_method
         if bound and bound["action"] == "ship" and bound["form"].is_bound:
             method = bound["form"].data.get("shipping_method", method)
-        context["preview"], context["preview_error"] = _charge_preview(item, method)
+        context["preview"], context["preview_tax"], context["preview_error"] = _charge_preview(item, method)
         context["preview_method"] = method
     context.update(
         {
@@ -559,7 +582,7 @@ def request_action(request, number, action):
     _form_class, _extra, run, success = ACTIONS[action]
     context = {
         "holdings": [],
-        "refusals": [],
+        "refusals": copyright.check(item) if action == "start_copying" else [],
         "refusal_note": "",
         "may_override": request.user.has_perm("lending.override_copyright"),
         "default_due": None,
@@ -572,7 +595,7 @@ def request_action(request, number, action):
         status = 409
     elif form.is_valid():
         try:
-            run(item, form.cleaned_data, request.user, renewal)
+            run(item, form.details() if action == "copy_details" else form.cleaned_data, request.user, renewal)
         except ServiceError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             status = exc.status_code
