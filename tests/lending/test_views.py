@@ -45,7 +45,9 @@ def offset_library(db):
 @pytest.fixture
 def invoice_library(db):
     library = f.LendingInstitutionFactory(
-        code="PRV0001", name="私立桜丘大学図書館", name_en="Sakuragaoka University Library",
+        code="PRV0001",
+        name="私立桜丘大学図書館",
+        name_en="Sakuragaoka University Library",
         is_offset_participant=False,
         accepts_public_expense=False,
     )

@@ -25,7 +25,13 @@ def library(db):
 
 def receive(library, kind="loan", **fields):
     if kind == "copy":
-        values = {"title": "A book", "article_title": "A chapter", "page_count": 5, "pages": "1-5", "work_total_pages": 300}
+        values = {
+            "title": "A book",
+            "article_title": "A chapter",
+            "page_count": 5,
+            "pages": "1-5",
+            "work_total_pages": 300,
+        }
     else:
         values = {"title": "A book"}
     values.update(fields)
