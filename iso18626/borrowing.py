@@ -162,10 +162,10 @@ def on_request_event(sender, instance: RequestEvent, created: bool, raw: bool = 
     if found is None:
         return
     action, loans_only = found
-    request = Request.objects.select_related("lender").get(pk=instance.request_id)
+    request = instance.request  # the row the service just moved (no query)
     if loans_only and not request.is_loan:
         return
-    peer = peer_for(request.lender_id)
+    peer = peer_for(request.lender_id)  # the one query every such event costs
     if peer is None or _candidate(request, peer) is None:
         return
     note = instance.note if action == "Renew" else ""

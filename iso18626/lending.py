@@ -361,15 +361,6 @@ def handle_action(message: xml.RequestingAgencyMessage, *, peer: Peer, stored: M
 # --- telling them what we did -------------------------------------------------------------------
 
 
-def _answered_before(req: LendingRequest, peer: Peer) -> bool:
-    return Message.objects.filter(
-        direction=Message.Direction.OUT,
-        peer=peer,
-        message_type="supplyingAgencyMessage",
-        requesting_agency_request_id=req.their_reference,
-    ).exists()
-
-
 def _date(value) -> datetime.date | None:
     if isinstance(value, datetime.date):
         return value
@@ -431,18 +422,20 @@ def send(req: LendingRequest, peer: Peer, reason: str, *, dedupe_key: str = "", 
     return transport.queue(peer, supplying_message(req, peer, reason, **kwargs), dedupe_key=dedupe_key)
 
 
-def _first_or_change(req, peer) -> str:
-    return "StatusChange" if _answered_before(req, peer) else "RequestResponse"
+def _first_or_change(event: LendingEvent) -> str:
+    """RequestResponse for our first answer to their request (a move out of received / searching),
+    StatusChange for what follows."""
+    return "RequestResponse" if event.from_status in (S.RECEIVED, S.SEARCHING) else "StatusChange"
 
 
 def _will_supply(req, peer, event):
-    return _first_or_change(req, peer), {"status": "WillSupply", "note": event.note}
+    return _first_or_change(event), {"status": "WillSupply", "note": event.note}
 
 
 def _unfilled(req, peer, event):
     reason = req.unfilled_reason or (event.data or {}).get("reason") or R.OTHER
     note = req.unfilled_note or event.note
-    return _first_or_change(req, peer), {
+    return _first_or_change(event), {
         "status": "Unfilled",
         "reason_unfilled": REASON_UNFILLED_OUT.get(reason, "Other"),
         "note": note,
@@ -452,7 +445,7 @@ def _unfilled(req, peer, event):
 def _shipped(req, peer, event):
     data = event.data or {}
     status = "Loaned" if req.kind == LOAN else "CopyCompleted"
-    return _first_or_change(req, peer), {
+    return _first_or_change(event), {
         "status": status,
         "note": event.note,
         "due_date": _date(data.get("due_date")) or (req.due_date if req.kind == LOAN else None),
