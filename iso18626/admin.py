@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from iso18626 import tasks
+from iso18626 import transport
 from iso18626.models import Message, Peer
 
 
@@ -69,7 +69,7 @@ class MessageAdmin(admin.ModelAdmin):
                 state=Message.State.QUEUED, attempts=0, next_attempt_at=timezone.now(), done_at=None
             )
             for pk in ids:
-                transaction.on_commit(lambda pk=pk: tasks.enqueue(pk))
+                transaction.on_commit(lambda pk=pk: transport.enqueue(pk))
         self.message_user(
             request,
             ngettext("%(n)d message queued again.", "%(n)d messages queued again.", len(ids)) % {"n": len(ids)},

@@ -26,13 +26,14 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 
+from celery import shared_task
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
-from iso18626 import dispatch, tasks, xml
+from iso18626 import dispatch, xml
 from iso18626.models import Message, Peer
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def queue(peer: Peer, message: xml.Message, *, dedupe_key: str = "") -> Message:
         if not dedupe_key:
             raise
         return Message.objects.get(direction=Message.Direction.OUT, dedupe_key=dedupe_key)
-    transaction.on_commit(lambda: tasks.enqueue(row.pk))
+    transaction.on_commit(lambda: enqueue(row.pk))
     return row
 
 
@@ -281,7 +282,32 @@ def _send_next(row: Message) -> None:
     ).order_by("pk")
     nxt = following.values_list("pk", flat=True).first()
     if nxt is not None:
-        tasks.enqueue(nxt)
+        enqueue(nxt)
+
+
+# The Celery tasks live here (named as if in iso18626.tasks, which re-exports them) so that this module
+# can queue them without an import circle.
+
+
+@shared_task(name="iso18626.tasks.deliver_task", ignore_result=True, acks_late=True)
+def deliver_task(message_id: int):
+    return deliver(message_id)
+
+
+@shared_task(name="iso18626.tasks.sweep_task", ignore_result=True)
+def sweep_task():
+    return sweep()
+
+
+def enqueue(message_id: int) -> bool:
+    """Hand one message to a worker (run at once when Celery is eager, as under `make run`); False when
+    the broker is down: the row stays queued and the sweep sends it later."""
+    try:
+        deliver_task.delay(message_id)
+    except Exception:  # noqa: BLE001 - broker down: the sweep sends it later
+        log.warning("could not queue ISO 18626 message %s; the sweep will send it", message_id, exc_info=True)
+        return False
+    return True
 
 
 SWEEP_BATCH = 100
@@ -296,7 +322,7 @@ def sweep(now: datetime.datetime | None = None) -> int:
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     for pk in due:
-        tasks.enqueue(pk)
+        enqueue(pk)
     return len(due)
 
 
