@@ -367,6 +367,9 @@ def receive(raw: bytes, headers: Mapping[str, str]) -> tuple[int, bytes]:
     back in the HTTP response to our own POST.
     """
     headers = {k.lower(): v for k, v in headers.items()}
+    if not (settings.ISO18626_OUR_ISIL or "").strip():
+        log.warning("ISO 18626 message refused: ISO18626_OUR_ISIL is not set, messaging is off")
+        return 403, b""
     if len(raw) > xml.MAX_BODY_BYTES:
         return 413, xml.error_confirmation("", "BadlyFormedMessage", f"larger than {xml.MAX_BODY_BYTES} bytes")
     try:
@@ -386,12 +389,9 @@ def receive(raw: bytes, headers: Mapping[str, str]) -> tuple[int, bytes]:
         log.warning("ISO 18626 %s from unknown or inactive agency %r refused", kind, sender[:50])
         return 403, b""
     signature = headers.get(SIGNATURE_HEADER.lower())
-    if (
-        signature is None
-        and not peer.accept_unsigned
-        or signature is not None
-        and not signature_ok(peer.shared_secret, raw, signature)
-    ):
+    # Unsigned only from a peer marked so; a signature, when sent, must always be right.
+    authentic = peer.accept_unsigned if signature is None else signature_ok(peer.shared_secret, raw, signature)
+    if not authentic:
         log.warning(
             "ISO 18626 %s claiming to be from %s refused: %s signature", kind, sender, "bad" if signature else "no"
         )

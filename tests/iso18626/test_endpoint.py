@@ -189,6 +189,12 @@ def test_an_unknown_or_inactive_sender_is_403(peer, handlers):
     assert handlers == [] and not Message.objects.exists()
 
 
+def test_without_our_isil_messaging_is_off(peer, handlers, settings):
+    settings.ISO18626_OUR_ISIL = ""
+    assert post(X.build(their_request())).status_code == 403
+    assert handlers == [] and not Message.objects.exists()
+
+
 def test_a_schema_invalid_message_is_400_badly_formed_and_kept_for_staff(peer, handlers):
     raw = X.build(their_answer()).replace(b">Loaned<", b">Lent<")
     response = post(raw)
