@@ -24,7 +24,7 @@ from core.errors import ServiceError, TransitionNotAllowed
 from core.text import format_yen
 from fees.models import Delivery
 from ill import identifiers
-from ill.models import LocalHolding, LocalHoldingIdentifier
+from ill.models import LendingInstitution, LocalHolding, LocalHoldingIdentifier
 from lending import copyright, lifecycle, money
 from lending.models import BorrowerTerms, LendingEvent, LendingRequest, Renewal
 from lending.money import cancel_invoice, issue_invoice, record_offset, record_offset_settled, record_payment, waive
@@ -461,6 +461,10 @@ def start_copying(req: LendingRequest, *, actor, override_reason: str = "") -> L
     override_reason = _text(override_reason, field="override_reason", max_length=300)
     locked = _lock(req)
     _ensure_can(locked, "start_copying")
+    if locked.patron_reference:
+        # One copy per person: two copies of the same article for the same person started at the same
+        # moment would each find no earlier copy. Their library's row serialises them.
+        LendingInstitution.objects.select_for_update().filter(pk=locked.borrower_id).first()
     refusals = copyright.check(locked)
     data = {}
     if refusals:

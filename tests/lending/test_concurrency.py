@@ -10,10 +10,10 @@ import pytest
 from django.db import connection, transaction
 
 from core.errors import ServiceError
-from lending import money, numbers, services
+from lending import copyright, money, numbers, services
 from lending.models import Invoice, LendingCharge, LendingRequest
 from tests import factories as f
-from tests.lending.test_services import receive_loan
+from tests.lending.test_services import receive_copy, receive_loan
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -118,3 +118,15 @@ def test_a_request_retried_at_the_same_moment_is_recorded_once(staff, monkeypatc
     outcomes = at_once([lambda: receive_loan(library, their_reference="ISO-42") for _ in range(3)])
     assert outcomes == ["ok"] * 3
     assert LendingRequest.objects.filter(borrower=library, their_reference="ISO-42").count() == 1
+
+
+def test_two_copies_for_the_same_person_started_at_once_make_one(staff, monkeypatch):
+    library = f.LendingInstitutionFactory()
+    reqs = [
+        services.will_supply(receive_copy(library, patron_reference="P-1"), actor=staff),
+        services.will_supply(receive_copy(library, patron_reference="P-1"), actor=staff),
+    ]
+    monkeypatch.setattr(copyright, "earlier_copy_for_same_person", slowed(copyright.earlier_copy_for_same_person))
+    outcomes = at_once([lambda r=r: services.start_copying(r, actor=staff) for r in reqs])
+    assert outcomes == ["copyright", "ok"]
+    assert LendingRequest.objects.filter(status="copying").count() == 1
