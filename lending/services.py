@@ -230,7 +230,7 @@ def _normalise_identifiers(fields: dict) -> None:
     for name in ("isbn", "issn", "ncid", "doi"):
         if name in fields:
             try:
-                fields[name] = identifiers.normalize_identifier(name, fields[name])
+                fields[name] = identifiers.normalize_identifier(name, str(fields[name]))
             except identifiers.IdentifierError as exc:
                 raise ServiceError(exc.message, code="invalid_identifier", field=name) from None
 

@@ -116,6 +116,8 @@ def test_receive_refuses_a_borrower_that_may_not_borrow(borrower):
         ({"max_cost": -1}, "max_cost"),
         ({"purpose": "fun"}, "purpose"),
         ({"colour": 3}, "colour"),  # not a field at all
+        ({"isbn": 9784101010015}, "isbn"),  # not even text
+        ({"issue_date": "yesterday"}, "issue_date"),
     ],
 )
 def test_receive_refuses_bad_input_naming_the_field_and_saves_nothing(borrower, fields, field):
