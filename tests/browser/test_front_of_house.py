@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from ill.models import Request
 from tests import factories as f
+from tests.browser.conftest import submit_action
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -142,3 +143,51 @@ def test_at_390_px_the_rules_and_estimates_come_before_the_button(browser, login
         assert aside.bounding_box()["width"] > 300
     finally:
         context.close()
+
+
+# --- an error the desk refuses with is shown once --------------------------------------------
+
+
+def occurrences(page, text: str) -> int:
+    return page.locator("body").inner_text().count(text)
+
+
+def test_handing_over_an_unpaid_item_says_not_paid_once(desk_page, live_server, lender):
+    loan = f.RequestFactory(status="arrived", lender=lender, lender_due_date=f.future(14))
+    f.ChargeFactory(request=loan, total=1600, computed_total=1600, state="due")
+    desk = desk_page
+    desk.click("#language-switcher button[data-language=en]")
+    desk.goto(f"{live_server.url}/desk/requests/{loan.number}/")
+    submit_action(desk, "hand_over")
+    expect(desk.get_by_test_id("desk-status")).to_have_attribute("data-status", "arrived")
+    assert occurrences(desk, "has not been paid yet") == 1, desk.locator("main").inner_text()
+
+
+def test_sending_the_arrival_notice_twice_says_already_sent_once(desk_page, live_server, lender):
+    loan = f.RequestFactory(status="arrived", lender=lender, lender_due_date=f.future(14))
+    desk = desk_page
+    desk.click("#language-switcher button[data-language=en]")
+    desk.goto(f"{live_server.url}/desk/requests/{loan.number}/")
+    submit_action(desk, "notify")
+    expect(desk.locator("main")).to_contain_text("The arrival notice is being e-mailed.")
+    submit_action(desk, "notify")
+    assert occurrences(desk, "it is not sent again so soon") == 1, desk.locator("main").inner_text()
+    assert loan.messages.filter(kind="arrived").count() == 1
+
+
+def test_a_request_for_a_blocked_patron_says_why_once(desk_page, live_server, undergraduate):
+    """The desk's request form showed a refusal of the intake both above the form and again at the
+    top of the form (render_form's own non-field errors)."""
+    undergraduate.blocked = True
+    undergraduate.block_reason = "lost book"
+    undergraduate.save()
+    desk = desk_page
+    desk.click("#language-switcher button[data-language=en]")
+    desk.goto(f"{live_server.url}/desk/patrons/{undergraduate.patron_number}/new/loan/")
+    desk.fill("input[name=title]", "Blocked")
+    with desk.expect_navigation():
+        desk.get_by_test_id("submit-for-patron").click()
+    expect(desk.locator("main")).to_contain_text("blocked for interlibrary loan (lost book)")
+    assert occurrences(desk, "blocked for interlibrary loan") == 1, desk.locator("main").inner_text()
+    expect(desk.get_by_test_id("form-error")).to_contain_text("blocked for interlibrary loan (lost book)")
+    assert not Request.objects.filter(patron=undergraduate).exists()
