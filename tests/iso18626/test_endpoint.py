@@ -2,8 +2,11 @@
 handled, once; everything else gets a clear answer and changes nothing."""
 
 import datetime
+import threading
+import time
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from ill.models import LendingInstitution
@@ -261,3 +264,35 @@ def test_dedupe_key_tells_messages_apart(peer):
     renew, cancel = their_action("Renew"), their_action("Cancel")
     cancel.header.timestamp = renew.header.timestamp
     assert transport.incoming_dedupe_key(peer, renew) != transport.incoming_dedupe_key(peer, cancel)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_message_at_the_same_moment_is_handled_once(peer, handlers):
+    """Two workers receive one message (a peer's retry overtaking its first POST): real concurrent
+    transactions; the handler is slow so that both would run it without the unique key."""
+
+    def slow(message, *, peer, stored):
+        handlers.append(message)
+        time.sleep(0.5)
+
+    dispatch.register("requestingAgencyMessage", slow)
+    raw = X.build(their_action("Received"))
+    headers = {transport.SIGNATURE_HEADER: transport.sign("s3cret", raw)}
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def run():
+        try:
+            barrier.wait()
+            answers.append(transport.receive(raw, headers))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(answers) == 2 and answers[0] == answers[1] and answers[0][0] == 200
+    assert len(handlers) == 1 and Message.objects.count() == 1
