@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import load_workbook
 
+from lending import services
 from lending.models import Invoice, LendingCharge, LendingEvent, LendingRequest, Renewal
 from reports import lending, survey
 from reports.tables import Scope
@@ -363,3 +364,42 @@ def test_the_index_and_the_nav_list_lending(client, staff_user, year_of_lending)
     assert 'data-table="lending-received"' in html
     headlines = html[html.index('data-testid="headlines"') : html.index('<div class="row g-4">')]
     assert "Lending requests received" in headlines and "Fill rate as a lender" in headlines
+
+
+def test_the_figures_follow_what_the_lending_services_record(borrowers, staff_user):
+    """Through lending.services (not written by hand): the actions and times the figures read."""
+    jp = borrowers["jp"]
+    with time_machine.travel(at(2026, 5, 11, 10), tick=False):
+        copy = services.receive(
+            borrower=jp, kind="copy", source="email", actor=staff_user, title="Journal", article_title="Article",
+            material_type="article", page_count=10, pages="1-10", journal_title="Journal",
+            periodical_frequency="monthly", issue_date=datetime.date(2020, 1, 1),
+        )  # fmt: skip
+        refused = services.receive(borrower=jp, kind="copy", source="nacsis", actor=staff_user, title="Refused")
+        loan = services.receive(
+            borrower=borrowers["abroad"], kind="loan", source="iso18626", actor=staff_user, title="Book"
+        )
+        services.will_supply(copy, actor=staff_user)
+        services.will_supply(loan, actor=staff_user)
+    with time_machine.travel(at(2026, 5, 11, 13), tick=False):
+        services.mark_unfilled(refused, actor=staff_user, reason="copyright", note="The latest issue.")
+        services.start_copying(copy, actor=staff_user)
+    with time_machine.travel(at(2026, 5, 12, 10), tick=False):
+        services.ship(copy, actor=staff_user, shipping_method="mail", charge=500)
+        services.ship(loan, actor=staff_user, shipping_method="mail", charge=0)
+        renewal = services.ask_renewal(loan, actor=staff_user)
+        services.decide_renewal(
+            renewal, actor=staff_user, grant=True, new_due_date=loan.due_date + datetime.timedelta(days=14)
+        )
+    with time_machine.travel(at(2026, 5, 13, 10), tick=False):
+        tables = lending.lending_tables(Scope(2026, 5))
+    assert table(tables, "lending-received").rows == [["May", 1, 2, 3]]
+    assert table(tables, "lending-fill-rate").footer[1:] == [3, 2, 1, 0, 0, 66.7]
+    assert table(tables, "lending-turnaround").footer[1:] == [2, 1.0, 1.0]  # 24 hours each
+    loans = {r[0]: r[1] for r in table(tables, "lending-loans").rows}
+    assert loans["Books lent (shipped) in the period"] == 1 and loans["Renewals granted in the period"] == 1
+    assert loans["On loan to other libraries now"] == 1 and loans["Overdue now"] == 0
+    charges = table(tables, "lending-charges")
+    assert row(charges, "Fee-offset (料金相殺)")[1:3] == [1, 500] and row(charges, "No charge")[1:3] == [1, 0]
+    refusals = table(tables, "lending-copyright-refused")
+    assert [r[3:] for r in refusals.rows] == [[staff_user.get_username(), at(2026, 5, 11, 13), "The latest issue."]]
