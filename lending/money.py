@@ -61,6 +61,7 @@ PARTIAL_PAYMENT = _(
 )
 AMOUNT_NOT_WHOLE = _("Enter the amount paid as a whole number of yen.")
 PAID_ON_FUTURE = _("The payment date cannot be in the future.")
+PAID_ON_NEEDED = _("Give the date of the payment.")
 PAID_BEFORE_ISSUED = _("The payment date cannot be before the invoice date (%(date)s).")
 ISSUED_ON_FUTURE = _("The invoice date cannot be in the future.")
 REASON_REQUIRED = _("Give the reason.")
@@ -272,6 +273,13 @@ def issue_invoice(borrower, charges, *, actor, issued_on: datetime.date | None =
     return invoice
 
 
+def _check_paid_on(paid_on) -> None:
+    if not isinstance(paid_on, datetime.date):
+        raise ServiceError(PAID_ON_NEEDED, code="paid_on_required", field="paid_on")
+    if paid_on > timezone.localdate():
+        raise ServiceError(PAID_ON_FUTURE, code="paid_on_future", field="paid_on")
+
+
 def _lock_invoice(invoice) -> Invoice:
     return Invoice.objects.select_for_update().get(pk=invoice.pk)
 
@@ -304,8 +312,7 @@ def record_payment(invoice, *, actor, paid_on: datetime.date, amount: int) -> In
     _ensure_open(invoice)
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise ServiceError(AMOUNT_NOT_WHOLE, code="amount_invalid", field="amount")
-    if paid_on is None or paid_on > timezone.localdate():
-        raise ServiceError(PAID_ON_FUTURE, code="paid_on_future", field="paid_on")
+    _check_paid_on(paid_on)
     if paid_on < invoice.issued_on:
         raise ServiceError(
             PAID_BEFORE_ISSUED, code="paid_before_issued", field="paid_on", params={"date": invoice.issued_on}
@@ -394,8 +401,7 @@ def record_offset(charges, *, actor, statement_ref: str = "") -> list[LendingCha
 @transaction.atomic
 def record_offset_settled(charges, *, actor, paid_on: datetime.date, statement_ref: str = "") -> list[LendingCharge]:
     """The fee-offset statement was settled: offset_recorded charges become "paid"."""
-    if paid_on is None or paid_on > timezone.localdate():
-        raise ServiceError(PAID_ON_FUTURE, code="paid_on_future", field="paid_on")
+    _check_paid_on(paid_on)
     locked = _lock_charges(charges)
     wrong = [c for c in locked if c.state != State.OFFSET_RECORDED]
     if wrong:

@@ -220,7 +220,11 @@ def test_only_the_whole_amount_is_recorded_as_paid(outsider, staff):
     with pytest.raises(ServiceError) as exc:
         services.record_payment(invoice, actor=staff, paid_on=TODAY(), amount=1000)
     assert exc.value.code == "partial_payment" and "Partial payments" in str(exc.value)
-    for bad in ({"paid_on": TODAY() + datetime.timedelta(1), "amount": 1600}, {"paid_on": TODAY(), "amount": "1600"}):
+    for bad in (
+        {"paid_on": TODAY() + datetime.timedelta(1), "amount": 1600},
+        {"paid_on": None, "amount": 1600},
+        {"paid_on": TODAY(), "amount": "1600"},
+    ):
         with pytest.raises(ServiceError):
             services.record_payment(invoice, actor=staff, **bad)
     invoice.refresh_from_db()
