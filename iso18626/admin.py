@@ -1,5 +1,5 @@
 from django.contrib import admin, messages
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -14,6 +14,7 @@ class PeerAdmin(admin.ModelAdmin):
     list_filter = ["active", "accept_unsigned"]
     search_fields = ["library__name", "library__code", "library__isil", "endpoint_url"]
     autocomplete_fields = ["library"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="ISIL")
     def isil(self, peer):

@@ -272,3 +272,43 @@ def test_the_signature_is_checked_in_constant_time_and_exactly():
     assert not transport.signature_ok("k", body + b" ", good)
     assert not transport.signature_ok("other", body, good)
     assert not transport.signature_ok("k", body, None) and not transport.signature_ok("k", body, "")
+
+
+def test_the_admin_lists_messages_and_sends_failed_ones_again(
+    peer, fake_peer, admin_client, django_capture_on_commit_callbacks
+):
+    fake_peer.answer = lambda body: FakePeer.confirm(body, [X.ErrorData("UnrecognisedDataValue", "unknown")])
+    row = queue(peer, action(peer), django_capture_on_commit_callbacks)
+    row.refresh_from_db()
+    assert row.state == Message.State.REJECTED
+    page = admin_client.get("/admin/iso18626/message/?state=rejected")
+    assert page.status_code == 200 and "UnrecognisedDataValue" in page.content.decode()
+    assert admin_client.get(f"/admin/iso18626/message/{row.pk}/change/").status_code == 200
+    fake_peer.answer = fake_peer.confirm_ok
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/iso18626/message/", {"action": "send_again", "_selected_action": [row.pk]}, follow=True
+        )
+    assert response.status_code == 200
+    row.refresh_from_db()
+    assert row.state == Message.State.SENT and row.attempts == 1
+
+
+def test_a_peer_needs_a_library_with_an_isil(admin_client):
+    library = f.LendingInstitutionFactory(isil="")
+    response = admin_client.post(
+        "/admin/iso18626/peer/add/",
+        {
+            "library": library.pk,
+            "endpoint_url": "https://b.example.ac.jp/iso18626/",
+            "shared_secret": "x",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 200 and "ISIL" in response.content.decode()
+    assert not Peer.objects.exists()
+    response = admin_client.post(
+        "/admin/iso18626/peer/add/",
+        {"library": library.pk, "endpoint_url": "ftp://b.example.ac.jp/", "shared_secret": "x", "active": "on"},
+    )
+    assert not Peer.objects.exists()
