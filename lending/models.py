@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from fees.models import FeeSchedule
 from ill.models import LenderCandidate, LendingInstitution, LocalHolding, Request
 
 
@@ -227,6 +228,20 @@ class LendingRequest(models.Model):
             ),
             models.Index(fields=["borrower", "-received_at"], name="lending_borrower_newest"),
             models.Index(fields=["-received_at"], name="lending_newest"),
+            # The lending reports (reports.lending): a fiscal year's shipments; the copyright lists.
+            models.Index(fields=["shipped_at"], condition=Q(shipped_at__isnull=False), name="lending_shipped"),
+            models.Index(
+                fields=["-received_at"], condition=Q(unfilled_reason="copyright"), name="lending_copyright_refused"
+            ),
+            models.Index(
+                fields=["-received_at"], condition=~Q(copyright_override_reason=""), name="lending_copyright_override"
+            ),
+        ]
+        permissions = [
+            (
+                "override_copyright",
+                _("Can start a copy that the copyright rules refuse, with a recorded reason"),
+            ),
         ]
 
     def __str__(self):
@@ -304,6 +319,256 @@ class Renewal(models.Model):
                 fields=["request"], condition=Q(decision="pending"), name="lending_one_pending_renewal"
             ),
         ]
+        indexes = [
+            # The lending reports: renewals decided in a fiscal year.
+            models.Index(fields=["decided_at"], condition=Q(decided_at__isnull=False), name="lending_renewal_decided"),
+        ]
 
     def __str__(self):
         return f"{self.request} {self.get_decision_display()}"
+
+
+# --- Money as a lender (lending.money) ----------------------------------------------------------
+
+
+def _as_lenders(name: str):
+    """The field of a lender's fee schedule (fees.FeeSchedule) of this name: our schedule has the same
+    fields, so the calculator reads both the same way (fees.schedules.calculator_schedule)."""
+    return FeeSchedule._meta.get_field(name).clone()
+
+
+class OurFeeSchedule(models.Model):
+    """What we charge the libraries that borrow from us (DESIGN.md §5, §11): one row, edited in the admin.
+
+    The fields are those of a lender's `fees.FeeSchedule`, priced by the same calculator; overseas
+    pricing applies to a borrower that is not domestic."""
+
+    FaxFeeMode = FeeSchedule.FaxFeeMode
+    LoanFeeMode = FeeSchedule.LoanFeeMode
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    mono_price = _as_lenders("mono_price")
+    colour_price = _as_lenders("colour_price")
+    handling_fee_per_item = _as_lenders("handling_fee_per_item")
+    postage_per_shipment = _as_lenders("postage_per_shipment")
+    express_surcharge = _as_lenders("express_surcharge")
+    fax_fee_mode = _as_lenders("fax_fee_mode")
+    fax_fee_per_page = _as_lenders("fax_fee_per_page")
+    fax_fee_fixed = _as_lenders("fax_fee_fixed")
+    bank_transfer_fee = _as_lenders("bank_transfer_fee")
+    tax_rate_percent = _as_lenders("tax_rate_percent")
+    tax_included = _as_lenders("tax_included")
+    overseas_flat_fee_per_item = _as_lenders("overseas_flat_fee_per_item")
+    overseas_fax_surcharge = _as_lenders("overseas_fax_surcharge")
+    loan_fee_mode = models.CharField(
+        _("loan fee"), max_length=12, choices=FeeSchedule.LoanFeeMode.choices, default=FeeSchedule.LoanFeeMode.FREE
+    )
+    loan_fee = _as_lenders("loan_fee")
+    loan_express_surcharge = _as_lenders("loan_express_surcharge")
+    notes = models.TextField(_("notes"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("our fee schedule (lending)")
+        verbose_name_plural = _("our fee schedule (lending)")
+        constraints = [
+            models.CheckConstraint(condition=Q(singleton=True), name="our_fee_schedule_single_row"),
+            models.CheckConstraint(condition=Q(tax_rate_percent__lte=100), name="our_fee_schedule_tax_rate_range"),
+            models.CheckConstraint(
+                condition=Q(fax_fee_mode__in=["none", "per_page", "fixed"]), name="our_fee_schedule_fax_mode_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(loan_fee_mode__in=["round_trip", "return_only", "free", "quote"]),
+                name="our_fee_schedule_loan_mode_valid",
+            ),
+            bounds.PAGE_PRICE.constraint("mono_price", "our_fee_schedule_mono_price_range"),
+            bounds.PAGE_PRICE.constraint("colour_price", "our_fee_schedule_colour_price_range"),
+            bounds.PAGE_PRICE.constraint("fax_fee_per_page", "our_fee_schedule_fax_fee_per_page_range"),
+            bounds.FEE.constraint("handling_fee_per_item", "our_fee_schedule_handling_range"),
+            bounds.FEE.constraint("postage_per_shipment", "our_fee_schedule_postage_range"),
+            bounds.FEE.constraint("express_surcharge", "our_fee_schedule_express_range"),
+            bounds.FEE.constraint("fax_fee_fixed", "our_fee_schedule_fax_fee_fixed_range"),
+            bounds.FEE.constraint("bank_transfer_fee", "our_fee_schedule_bank_transfer_range"),
+            bounds.FEE.constraint("overseas_flat_fee_per_item", "our_fee_schedule_overseas_flat_range"),
+            bounds.FEE.constraint("overseas_fax_surcharge", "our_fee_schedule_overseas_fax_range"),
+            bounds.FEE.constraint("loan_fee", "our_fee_schedule_loan_fee_range"),
+            bounds.FEE.constraint("loan_express_surcharge", "our_fee_schedule_loan_express_range"),
+        ]
+
+    def __str__(self):
+        return str(_("Our fee schedule"))
+
+    def clean(self):
+        FeeSchedule.clean(self)  # the same checks as a lender's schedule (fax fee given, loan fee given)
+
+
+class NumberCounter(models.Model):
+    """The last number handed out per series ("lending", "invoice") and fiscal year; the row is locked
+    (UPDATE … SET last = last + 1) until the transaction that takes a number ends."""
+
+    series = models.CharField(_("series"), max_length=10)
+    year = models.PositiveSmallIntegerField(_("fiscal year"))
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("lending number counter")
+        verbose_name_plural = _("lending number counters")
+        constraints = [models.UniqueConstraint(fields=["series", "year"], name="lending_counter_unique")]
+
+    def __str__(self):
+        return f"{self.series} {self.year}: {self.last}"
+
+
+class Invoice(models.Model):
+    """Our invoice to a borrowing library that is not a fee-offset participant; its lines are charges."""
+
+    number = models.CharField(_("invoice number"), max_length=20, unique=True, editable=False)
+    borrower = models.ForeignKey(
+        LendingInstitution,
+        on_delete=models.PROTECT,
+        related_name="lending_invoices",
+        verbose_name=_("borrowing library"),
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"), editable=False)
+    issued_on = models.DateField(_("issued on"))
+    due_on = models.DateField(_("payment due"))
+    total = models.PositiveIntegerField(_("total (yen, tax included)"), validators=[bounds.BUDGET.validator()])
+    tax = models.PositiveIntegerField(_("of which consumption tax (yen)"), default=0)
+    issuer = models.JSONField(_("issuer"), default=dict, blank=True, editable=False)
+    bank_details = models.JSONField(_("bank details"), default=dict, blank=True, editable=False)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    paid_amount = models.PositiveIntegerField(_("amount paid (yen)"), null=True, blank=True)
+    payment_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("payment recorded by"),
+    )
+    cancelled = models.BooleanField(_("cancelled"), default=False)
+    cancelled_reason = models.CharField(_("reason cancelled"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-issued_on", "-number"]
+        constraints = [
+            bounds.BUDGET.constraint("total", "lending_invoice_total_range"),
+            models.CheckConstraint(condition=Q(due_on__gte=models.F("issued_on")), name="lending_invoice_due_after"),
+            models.CheckConstraint(
+                condition=Q(paid_on__isnull=True) | Q(cancelled=False), name="lending_invoice_paid_not_cancelled"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_on"], condition=Q(paid_on__isnull=True, cancelled=False), name="lending_invoice_open"
+            ),
+            models.Index(fields=["borrower", "-issued_on"], name="lending_invoice_borrower"),
+            # The lending reports (reports.lending): invoices issued, and paid, in a fiscal year.
+            models.Index(fields=["issued_on"], name="lending_invoice_issued"),
+            models.Index(fields=["paid_on"], condition=Q(paid_on__isnull=False), name="lending_invoice_paid"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_on is not None
+
+    @property
+    def is_open(self) -> bool:
+        return not self.cancelled and self.paid_on is None
+
+
+class LendingCharge(models.Model):
+    """What a borrowing library owes for one request we shipped, itemised by our fee schedule."""
+
+    Settlement = LendingRequest.Settlement
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Not yet settled")
+        INVOICED = "invoiced", _("On an invoice")
+        OFFSET_RECORDED = "offset_recorded", _("Entered for fee-offset")
+        PAID = "paid", _("Paid")
+        WAIVED = "waived", _("Waived")
+
+    request = models.OneToOneField(
+        LendingRequest, on_delete=models.PROTECT, related_name="charge", verbose_name=_("lending request")
+    )
+    borrower = models.ForeignKey(
+        LendingInstitution,
+        on_delete=models.PROTECT,
+        related_name="lending_charges",
+        verbose_name=_("borrowing library"),
+    )
+    settlement = models.CharField(_("settlement"), max_length=10, choices=Settlement.choices)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN)
+    # The calculator's lines: [{"code", "unit_price", "quantity", "amount", "section"}] (NACSIS-ILL's
+    # ITEM, UPRCE, QNT, CHRGE); "agreed" when staff gave the total instead of pricing it.
+    lines = models.JSONField(_("lines"), default=list, blank=True)
+    copy_fee = models.PositiveIntegerField(_("copy fee (A)"), default=0, validators=[bounds.YEN.validator()])
+    postage = models.PositiveIntegerField(
+        _("postage or communication fee (B)"), default=0, validators=[bounds.YEN.validator()]
+    )
+    other_fees = models.PositiveIntegerField(_("other fees (C)"), default=0, validators=[bounds.YEN.validator()])
+    tax = models.PositiveIntegerField(_("of which consumption tax"), default=0, validators=[bounds.YEN.validator()])
+    total = models.PositiveIntegerField(_("total (yen, tax included)"), validators=[bounds.YEN.validator()])
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="charges", verbose_name=_("invoice")
+    )
+    offset_statement_ref = models.CharField(_("fee-offset statement"), max_length=100, blank=True)
+    offset_recorded_at = models.DateTimeField(_("entered for fee-offset"), null=True, blank=True)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    waived_reason = models.CharField(_("reason waived"), max_length=300, blank=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("waived by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("lending charge")
+        verbose_name_plural = _("lending charges")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(settlement__in=["offset", "invoice", "free"]), name="lending_charge_settlement_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["open", "invoiced", "offset_recorded", "paid", "waived"]),
+                name="lending_charge_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="invoiced") | Q(invoice__isnull=False), name="lending_charge_invoiced_has_invoice"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="waived") | ~Q(waived_reason=""), name="lending_charge_waived_has_reason"
+            ),
+            bounds.YEN.constraint("total", "lending_charge_total_range"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["borrower", "settlement"],
+                condition=Q(state__in=["open", "invoiced", "offset_recorded"]),
+                name="lending_charge_unsettled",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.request.number} ¥{self.total:,}"
