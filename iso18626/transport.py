@@ -432,7 +432,7 @@ def _answer(peer, message, raw, received_at, *, errors=None) -> tuple[int, bytes
                     requesting_agency_request_id=header.requesting_agency_request_id,
                     supplying_agency_request_id=header.supplying_agency_request_id,
                     timestamp=header.timestamp,
-                    body=raw.decode("utf-8", errors="replace"),
+                    body=xml.as_text(raw),
                     state=Message.State.RECEIVED,
                     dedupe_key=key,
                 )
@@ -463,7 +463,7 @@ def _store_unreadable(peer: Peer, kind: str, raw: bytes, confirmation: bytes, ex
         peer=peer,
         message_type=kind,
         timestamp=timezone.now(),
-        body=raw.decode("utf-8", errors="replace"),
+        body=xml.as_text(raw),
         state=Message.State.REJECTED,
         last_error=f"{exc.error_type}: {exc.error_value}",
         confirmation=confirmation.decode("utf-8"),

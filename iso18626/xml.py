@@ -511,6 +511,21 @@ def read_root(raw: bytes) -> ET.Element:
     return root
 
 
+def as_text(raw: bytes) -> str:
+    """A received body as text to store: as received when it is UTF-8 (nearly always), else (UTF-16,
+    Shift_JIS, … as its XML declaration says) the document re-serialised; "" when it is not readable XML."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and "\x00" not in text:
+        return text
+    try:
+        return ET.tostring(read_root(raw), encoding="unicode")
+    except BadMessage:
+        return raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
 def message_type_of(root: ET.Element) -> str:
     """The name of the message inside an ISO18626Message root ("request", …)."""
     children = [c for c in root if isinstance(c.tag, str)]

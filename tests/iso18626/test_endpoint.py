@@ -95,6 +95,15 @@ def test_a_signed_valid_message_is_handled_once_and_confirmed_ok(peer, handlers,
     assert stored.code == transport.code_of(message)
 
 
+def test_a_message_in_another_encoding_is_stored_as_text(peer, handlers):
+    utf8 = X.build(their_action("Received"))
+    raw = utf8.decode().replace("encoding='utf-8'", "encoding='utf-16'").encode("utf-16")
+    assert b"\x00" in raw  # which PostgreSQL cannot store as text
+    assert post(raw).status_code == 200 and len(handlers) == 1
+    stored = Message.objects.get()
+    assert "\x00" not in stored.body and X.parse(stored.body.encode()) == X.parse(utf8)
+
+
 def test_the_same_message_twice_changes_nothing_and_gets_the_same_answer(peer, handlers):
     raw = X.build(their_action("Cancel"))
     first = post(raw)
