@@ -24,7 +24,6 @@ external references), each value is length-bounded, NUL characters are refused.
 
 import csv
 import datetime
-import io
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -43,6 +42,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from pymarc.marcxml import MARC_XML_NS, XmlHandler
 
+from core import csvfile
+from core.csvfile import FileProblem, RecordError
 from ill import identifiers
 from ill.models import HoldingsImport, HoldingsImportRow, LocalHolding, LocalHoldingIdentifier
 from patrons.models import Branch
@@ -121,34 +122,14 @@ class HoldingRecord:
     ncids: list[str] = field(default_factory=list)
 
 
-class RecordError(ValueError):
-    """One line or record is bad; the others are still read (and checked)."""
-
-
-class FileProblem(Exception):
-    """The file cannot be read any further from here."""
-
-    def __init__(self, line: int, message):
-        super().__init__(str(message))
-        self.line = line
-        self.message = str(message)
-
-
 class Superseded(Exception):
     """The job is no longer running (marked failed as stale meanwhile): stop without applying."""
 
 
-class Problems:
+class Problems(csvfile.Problems):
     """The bad lines: all counted, the first MAX_ERRORS kept as [line or record, message]."""
 
-    def __init__(self):
-        self.count = 0
-        self.first: list[list] = []
-
-    def add(self, line: int, message) -> None:
-        self.count += 1
-        if len(self.first) < MAX_ERRORS:
-            self.first.append([line, str(message)])
+    keep = MAX_ERRORS
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -183,57 +164,15 @@ def _status(value: str) -> str:
     return status
 
 
-def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
-
-
-def encoding_of(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Shift_JIS (CP932) as Japanese systems often export."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise FileProblem(1, _("the file is UTF-16 text: save it as UTF-8 (or Shift_JIS) CSV"))
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise FileProblem(
-            _line_of(data, nul), _("the file contains a NUL byte on this line: is it a binary or UTF-16 file?")
-        )
-    try:
-        data.decode("utf-8-sig")  # checked whole here, then read as a stream
-        return "utf-8-sig"
-    except UnicodeDecodeError as not_utf8:
-        try:
-            data.decode("cp932")
-            return "cp932"
-        except UnicodeDecodeError as not_sjis:
-            utf8_line, sjis_line = _line_of(data, not_utf8.start), _line_of(data, not_sjis.start)
-            raise FileProblem(
-                utf8_line,
-                _(
-                    "the file is neither UTF-8 nor Shift_JIS text (line %(utf8)d is not UTF-8, "
-                    "line %(sjis)d is not Shift_JIS)"
-                )
-                % {"utf8": utf8_line, "sjis": sjis_line},
-            ) from None
-
-
-def _csv_problem(exc: csv.Error) -> str:
-    text = str(exc)
-    if "field limit" in text:
-        return str(
-            _("a field is longer than %(limit)s characters (is a quotation mark not closed?)")
-            % {"limit": f"{csv.field_size_limit():,}"}
-        )
-    return str(_("the line cannot be read as CSV (%(error)s)") % {"error": text})
-
-
 def read_csv(data: bytes, problems: Problems) -> Iterator[HoldingRecord | int]:
-    encoding = encoding_of(data)
+    encoding = csvfile.encoding_of(data)  # UTF-8 (with or without BOM), else Shift_JIS (CP932)
     if is_xml(data):
         raise FileProblem(1, _("this is an XML file, not CSV: choose the MARC format for a MARCXML export"))
-    reader = csv.DictReader(io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=""))
+    reader = csv.DictReader(csvfile.text_stream(data, encoding))
     try:
         fieldnames = reader.fieldnames or []
     except csv.Error as exc:
-        raise FileProblem(reader.line_num or 1, _csv_problem(exc)) from None
+        raise FileProblem(reader.line_num or 1, csvfile.csv_problem(exc)) from None
     headers = {(h or "").strip().casefold(): h for h in fieldnames}
     column = {}
     for name, aliases in COLUMNS.items():
@@ -249,18 +188,9 @@ def read_csv(data: bytes, problems: Problems) -> Iterator[HoldingRecord | int]:
             _("the header has no column for %(columns)s (accepted names — %(accepted)s)")
             % {"columns": ", ".join(missing), "accepted": accepted},
         )
-    rows = iter(reader)
     seen_any = False
-    while True:
-        starts = reader.line_num + 1  # a row may span lines (a quoted line break): it starts here
-        try:
-            row = next(rows)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise FileProblem(starts, _csv_problem(exc)) from None
+    for _first, line, row in csvfile.numbered(reader):  # a record is numbered by its last line
         seen_any = True
-        line = reader.line_num
 
         def get(name, row=row):
             value = row.get(column[name]) if name in column else ""

@@ -32,7 +32,6 @@ that line.
 
 import csv
 import datetime
-import io
 import json
 import logging
 import re
@@ -52,6 +51,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core import csvfile
+from core.csvfile import FileProblem, RecordError
 from patrons.models import Branch, Laboratory, Patron, PatronEvent, PatronImport
 
 logger = logging.getLogger(__name__)
@@ -123,34 +124,14 @@ LIMITS = {"number": 30, "name": 150, "kana": 150, "email": 254, "department": 15
 KEEP = object()  # a column absent from the file: the field stays as it is
 
 
-class RecordError(ValueError):
-    """One line is bad; the others are still read (and checked)."""
-
-
-class FileProblem(Exception):
-    """The file cannot be read any further from here."""
-
-    def __init__(self, line: int, message):
-        super().__init__(str(message))
-        self.line = line
-        self.message = str(message)
-
-
 class Superseded(Exception):
     """The job is no longer running (marked failed as stale meanwhile): stop without applying."""
 
 
-class Problems:
+class Problems(csvfile.Problems):
     """The bad lines: all counted, the first MAX_ERRORS kept as [line, message]."""
 
-    def __init__(self):
-        self.count = 0
-        self.first: list[list] = []
-
-    def add(self, line: int, message) -> None:
-        self.count += 1
-        if len(self.first) < MAX_ERRORS:
-            self.first.append([line, str(message)])
+    keep = MAX_ERRORS
 
 
 @dataclass
@@ -203,46 +184,7 @@ def _name(text: str) -> str:
     return " ".join((text or "").replace("\u3000", " ").split())
 
 
-def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
-
-
-def encoding_of(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Shift_JIS (CP932) as Japanese office systems export."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise FileProblem(1, _("the file is UTF-16 text: save it as UTF-8 (or Shift_JIS) CSV"))
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise FileProblem(
-            _line_of(data, nul), _("the file contains a NUL byte on this line: is it a spreadsheet or UTF-16 file?")
-        )
-    try:
-        data.decode("utf-8-sig")
-        return "utf-8-sig"
-    except UnicodeDecodeError as not_utf8:
-        try:
-            data.decode("cp932")
-            return "cp932"
-        except UnicodeDecodeError as not_sjis:
-            utf8_line, sjis_line = _line_of(data, not_utf8.start), _line_of(data, not_sjis.start)
-            raise FileProblem(
-                utf8_line,
-                _(
-                    "the file is neither UTF-8 nor Shift_JIS text (line %(utf8)d is not UTF-8, "
-                    "line %(sjis)d is not Shift_JIS)"
-                )
-                % {"utf8": utf8_line, "sjis": sjis_line},
-            ) from None
-
-
-def _csv_problem(exc: csv.Error) -> str:
-    text = str(exc)
-    if "field limit" in text:
-        return str(
-            _("a field is longer than %(limit)s characters (is a quotation mark not closed?)")
-            % {"limit": f"{csv.field_size_limit():,}"}
-        )
-    return str(_("the line cannot be read as CSV (%(error)s)") % {"error": text})
+NUL_BYTE = _("the file contains a NUL byte on this line: is it a spreadsheet or UTF-16 file?")
 
 
 def estimate_total(data: bytes) -> int:
@@ -337,12 +279,13 @@ def read(data: bytes, problems: Problems, on_line: Callable[[int], None] | None 
     is a problem on its second line."""
     if not data or data.isspace():
         raise FileProblem(0, _("the file is empty"))
-    encoding = encoding_of(data)
-    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=""))
+    # UTF-8 (with or without BOM), else Shift_JIS (CP932) as Japanese office systems export
+    encoding = csvfile.encoding_of(data, nul_message=NUL_BYTE)
+    reader = csv.reader(csvfile.text_stream(data, encoding))
     try:
         header = next(reader, None) or []
     except csv.Error as exc:
-        raise FileProblem(1, _csv_problem(exc)) from None
+        raise FileProblem(1, csvfile.csv_problem(exc)) from None
     keys = [_key(name) for name in header]
     column: dict[str, int] = {}
     for name, aliases in COLUMNS.items():
@@ -361,16 +304,9 @@ def read(data: bytes, problems: Problems, on_line: Callable[[int], None] | None 
     lookups = Lookups()
     seen: dict[str, int] = {}
     any_row = False
-    while True:
-        starts = reader.line_num + 1  # a row may span lines (a quoted line break): it starts here
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise FileProblem(starts, _csv_problem(exc)) from None
+    for starts, last, cells in csvfile.numbered(reader):  # a row is numbered by its first line
         if on_line is not None:
-            on_line(reader.line_num)
+            on_line(last)
         if not any(cell.strip() for cell in cells):
             continue  # a blank line (spreadsheets add them at the end)
         any_row = True

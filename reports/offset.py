@@ -52,6 +52,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import csvfile
 from core.errors import ServiceError
 from core.text import format_yen
 from fees.models import Charge
@@ -150,12 +151,8 @@ def our_participant_id() -> str:
 def decode(data: bytes) -> tuple[str, str]:
     """The text and its encoding: UTF-8 (a BOM is dropped), else CP932."""
     try:
-        return data.decode("utf-8-sig"), "utf-8-bom" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp932"), "cp932"
-    except UnicodeDecodeError as exc:
+        return csvfile.decode(data)
+    except csvfile.NotText as exc:
         raise StatementError(NOT_TEXT) from exc
 
 
@@ -254,10 +251,8 @@ def parse(data: bytes, ours: str) -> tuple[list[StatementLine], str]:
     reader = csv.reader(io.StringIO(text, newline=""))
     lines, problems, bad, foreign = [], [], 0, 0
     first = True
-    start = 1
     try:
-        for row in reader:
-            number, start = start, reader.line_num + 1
+        for number, _last, row in csvfile.numbered(reader):  # a line is numbered by its first line
             if not any(cell.strip() for cell in row):
                 continue
             if first:
@@ -276,9 +271,9 @@ def parse(data: bytes, ours: str) -> tuple[list[StatementLine], str]:
                 if len(problems) < MAX_PROBLEMS:
                     problems.append((number, " ".join(line.problems)))
             lines.append(line)
-    except csv.Error as exc:
+    except csvfile.CSVLineError as exc:
         bad += 1
-        problems.append((start, _("The line cannot be read as CSV (%(error)s).") % {"error": str(exc)[:100]}))
+        problems.append((exc.line, _("The line cannot be read as CSV (%(error)s).") % {"error": str(exc.error)[:100]}))
     if problems:
         if foreign == bad == len(lines):  # well-formed, but none of its lines is ours
             raise StatementError(NOT_OURS % {"ours": ours}, problems[:3])
