@@ -104,6 +104,15 @@ def test_a_message_in_another_encoding_is_stored_as_text(peer, handlers):
     assert "\x00" not in stored.body and X.parse(stored.body.encode()) == X.parse(utf8)
 
 
+def test_a_long_request_id_is_answered_with_it_whole(peer, handlers):
+    number = "R" * 300  # xs:string: no length limit in the standard
+    response = post(X.build(their_action(number=number)))
+    assert response.status_code == 200
+    assert confirmation(response).header.requesting_agency_request_id == number
+    assert handlers[0][0].header.requesting_agency_request_id == number
+    assert Message.objects.get().requesting_agency_request_id == "R" * 100
+
+
 def test_the_same_message_twice_changes_nothing_and_gets_the_same_answer(peer, handlers):
     raw = X.build(their_action("Cancel"))
     first = post(raw)
