@@ -177,7 +177,7 @@ def index(request):
     if worklist:
         rows = worklists.open_requests().filter(worklists.worklist_q(worklist, today))
     elif term:
-        rows = LendingRequest.objects.filter(search_q(term)).annotate(has_pending_renewal=worklists.pending_renewal())
+        rows = LendingRequest.objects.filter(search_q(term))
     else:
         rows = worklists.open_requests()
     key = "-received_at"
@@ -185,8 +185,10 @@ def index(request):
         key = "due_date"
     elif worklist in SHELF_SORTED:
         key = "location"
-    rows = rows.select_related("borrower").only(*QUEUE_COLUMNS)
-    page = keyset.paginate(rows, key, PAGE_SIZE, request.GET.get("cursor", ""))
+    shown = (
+        rows.select_related("borrower").only(*QUEUE_COLUMNS).annotate(has_pending_renewal=worklists.pending_renewal())
+    )
+    page = keyset.paginate(shown, key, PAGE_SIZE, request.GET.get("cursor", ""))
     count, more = keyset.bounded_count(rows)
     counts = worklists.count_worklists(today)
     return render(

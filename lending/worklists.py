@@ -44,7 +44,7 @@ def worklist_q(name: str, today: datetime.date | None = None) -> Q:
     if name == "overdue":
         return selectors.overdue_q(today)
     if name == "renewals":
-        return Q(kind=LOAN, status__in=OUT_ON_LOAN_STATES, has_pending_renewal=True)
+        return Q(kind=LOAN, status__in=OUT_ON_LOAN_STATES) & Q(pending_renewal())
     if name == "returned":
         return Q(status=S.RETURNED)
     raise KeyError(name)
@@ -66,8 +66,8 @@ ATTENTION = ("new", "overdue", "renewals", "returned")
 
 
 def open_requests():
-    """The open requests, with the annotation the renewal worklist reads."""
-    return LendingRequest.objects.filter(status__in=OPEN_STATES).annotate(has_pending_renewal=pending_renewal())
+    """The open requests: every worklist lies within them."""
+    return LendingRequest.objects.filter(status__in=OPEN_STATES)
 
 
 def count_worklists(today: datetime.date | None = None) -> dict:

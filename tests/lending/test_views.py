@@ -6,6 +6,8 @@ import re
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from lending import copyright, money, services
@@ -438,3 +440,22 @@ def test_the_invoice_list_filters_by_state(desk, invoice_library, shipped_copy):
     assert desk.get("/desk/lending/invoices/", {"state": "bogus"}).status_code == 400
     page = desk.get("/desk/lending/").content.decode()
     assert 'data-count="invoices">1<' in page
+
+
+def _queries(desk, path) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert desk.get(path).status_code == 200
+    return len(queries)
+
+
+def test_the_queue_and_the_request_page_cost_the_same_however_many_rows(desk, offset_library, schedule):
+    first = a_loan(offset_library, title="One", their_reference="Q-0")
+    services.will_supply(first, actor=None)
+    desk.get("/desk/lending/")  # the session and the permissions, read once
+    few = (_queries(desk, "/desk/lending/"), _queries(desk, url(first)), _queries(desk, "/desk/lending/slips/pull/"))
+    for n in range(1, 15):
+        item = a_loan(offset_library, title=f"Book {n}", their_reference=f"Q-{n}")
+        services.will_supply(item, actor=None)
+        services.add_note(first, actor=None, note=f"note {n}")
+    many = (_queries(desk, "/desk/lending/"), _queries(desk, url(first)), _queries(desk, "/desk/lending/slips/pull/"))
+    assert many == few
