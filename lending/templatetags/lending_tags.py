@@ -18,6 +18,13 @@ OTHER_EVENTS = {
     "renewal_granted": _("Renewal granted"),
     "renewal_refused": _("Renewal refused"),
     "set_holding": _("Holding changed"),
+    "details": _("Details of the copy completed"),
+    "invoice_issued": _("Put on an invoice"),
+    "invoice_cancelled": _("Invoice cancelled"),
+    "payment_recorded": _("Payment received"),
+    "charge_waived": _("Charge waived"),
+    "offset_recorded": _("Entered for fee-offset"),
+    "offset_settled": _("Settled through the fee-offset"),
 }
 
 

@@ -459,3 +459,25 @@ def test_the_queue_and_the_request_page_cost_the_same_however_many_rows(desk, of
         services.add_note(first, actor=None, note=f"note {n}")
     many = (_queries(desk, "/desk/lending/"), _queries(desk, url(first)), _queries(desk, "/desk/lending/slips/pull/"))
     assert many == few
+
+
+def test_the_copy_details_are_completed_from_the_item_in_hand_and_priced(desk, offset_library, schedule):
+    item = a_copy(offset_library, page_count=None, pages="")
+    services.will_supply(item, actor=None)
+    services.start_copying(item, actor=None)
+    page = desk.get(url(item)).content.decode()
+    assert "¥" not in re.search(r'data-testid="charge-preview">(.*?)</div>', page, re.S).group(1)  # cannot price yet
+    response = desk.post(url(item, "copy_details"), {"pages": "5-9", "page_count": "5", "colour_pages": "0"})
+    assert response.status_code == 302
+    item = reload(item)
+    assert (item.pages, item.page_count) == ("5-9", 5)
+    page = desk.get(url(item)).content.decode()
+    assert 'data-testid="preview-total">¥290<' in page  # 5 × 30 + 140
+    assert "Details of the copy completed" in page
+    assert desk.post(url(item, "copy_details"), {"page_count": "-1"}).status_code == 400
+
+
+def test_an_invoice_number_in_the_history_links_to_the_invoice(desk, invoice_library, shipped_copy):
+    invoice = services.issue_invoice(invoice_library, [shipped_copy.charge], actor=None)
+    page = desk.get(url(shipped_copy)).content.decode()
+    assert f'href="/desk/lending/invoices/{invoice.number}/"' in page and "Put on an invoice" in page
