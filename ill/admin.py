@@ -173,7 +173,7 @@ class LocalHoldingAdmin(admin.ModelAdmin):
         return get_object_or_404(HoldingsImport.objects.defer("data").select_related("started_by"), pk=job_id)
 
     def job_view(self, request, job_id: int):
-        """One import: a progress bar polled by static/js/holdings-import.js, then the report."""
+        """One import: a progress bar polled by static/js/import-job.js, then the report."""
         if not self.has_add_permission(request):
             return redirect("admin:ill_localholding_changelist")
         job = self._job(request, job_id)

@@ -271,7 +271,7 @@ class PatronAdmin(BigTableAdmin):
         return get_object_or_404(PatronImport.objects.defer("data").select_related("started_by"), pk=job_id)
 
     def job_view(self, request, job_id: int):
-        """One import: a progress bar polled by static/js/patron-import.js, then the preview with
+        """One import: a progress bar polled by static/js/import-job.js, then the preview with
         the buttons to apply or discard it, then the result."""
         if not self.may_import(request):
             return redirect("admin:patrons_patron_changelist")

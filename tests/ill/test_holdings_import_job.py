@@ -59,7 +59,7 @@ def test_the_upload_is_answered_at_once_and_the_task_imports_after_commit(
     assert LocalHolding.objects.count() == 0
     page = admin_en.get(response["Location"])
     assert b"<progress" in page.content and b'data-state="queued"' in page.content
-    assert b"holdings-import.js" in page.content and b"Refresh" in page.content
+    assert b"js/import-job.js" in page.content and b"Refresh" in page.content
     assert len(callbacks) == 1
     callbacks[0]()  # the task, eagerly, as `make run` does after the commit
     job.refresh_from_db()

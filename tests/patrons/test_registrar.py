@@ -352,7 +352,7 @@ def test_the_admin_checks_first_and_applies_only_when_confirmed(
     assert response.status_code == 302 and response["Location"] == f"{IMPORT}{job.pk}/"
     assert (job.state, job.complete, job.started_by) == ("queued", True, admin_user)
     queued = admin_en.get(response["Location"]).content.decode()
-    assert "<progress" in queued and 'data-state="queued"' in queued and "patron-import.js" in queued
+    assert "<progress" in queued and 'data-state="queued"' in queued and "js/import-job.js" in queued
     callbacks[0]()  # the task (eagerly, as `make run` does after the commit)
     status = admin_en.get(f"{IMPORT}{job.pk}/status.json").json()
     assert (status["state"], status["new"], status["finished"], status["percent"]) == ("ready", 3, True, 100)

@@ -1,11 +1,15 @@
-// The registrar import's page (templates/admin/patrons/patron/import_job.html): polls the job's
-// JSON status while it is queued or running (its check, then its apply), moves the <progress>
-// bar, and reloads the page once the job has stopped running (checked, applied or failed) so
-// that the server renders the preview or the result. Without JavaScript the page has a
+// An import job's page in the admin (the holdings: templates/admin/ill/localholding/import_job.html;
+// the registrar's patrons: templates/admin/patrons/patron/import_job.html). The box marked
+// data-import-job says where to ask (data-status-url), how often (data-interval, ms) and what the
+// job is doing (data-state). While it is queued or running the script polls the job's JSON status
+// (lines_read, lines_total, percent, state, state_label, step_label, problems, finished), moves the
+// <progress data-job-progress> bar and the texts marked data-job-state, data-job-step (optional),
+// data-job-counts and data-job-problems, and reloads the page once the job has stopped running so
+// that the server renders the report, preview or result. Without JavaScript the page has a
 // "Refresh" link instead.
 (function () {
   "use strict";
-  var box = document.getElementById("patron-import");
+  var box = document.querySelector("[data-import-job]");
   if (!box) return;
   var state = box.dataset.state;
   if (state !== "queued" && state !== "running") return;
@@ -21,6 +25,7 @@
   function show(status) {
     box.dataset.state = status.state;
     bar.max = status.lines_total;
+    // a job that finished well read everything; a failed one shows where it stopped
     bar.value = status.finished && status.state !== "failed" ? status.lines_total : status.lines_read;
     bar.textContent = status.percent + " %";
     stateText.textContent = status.state_label;
