@@ -12,6 +12,7 @@ urlpatterns = [
     path("invoices/", views.invoices, name="invoices"),
     path("invoices/<str:number>/", views.invoice, name="invoice"),
     path("invoices/<str:number>/payment/", views.invoice_payment, name="invoice_payment"),
+    path("invoices/<str:number>/cancel/", views.invoice_cancel, name="invoice_cancel"),
     path("<str:number>/", views.request_detail, name="request"),
     path("<str:number>/slip/", views.pull_slip, name="slip"),
     path("<str:number>/<slug:action>/", views.request_action, name="action"),

@@ -653,7 +653,28 @@ def charges(request):
         ({"library": libraries[g["borrower"]], "n": g["n"], "total": g["total"]} for g in groups),
         key=lambda row: row["library"].code,
     )
-    return render(request, "lending/charges.html", {"rows": rows})
+    status = 200
+    if request.method == "POST":  # the fee-offset charges were entered on the statement
+        chosen = [int(v) for v in request.POST.getlist("charge") if v.isdigit() and len(v) < 12]
+        reference = request.POST.get("statement_ref", "").strip()[:100]
+        try:
+            done = services.record_offset(chosen, actor=request.user, statement_ref=reference)
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+            status = exc.status_code
+        else:
+            messages.success(request, _("%(count)d charge(s) entered for fee-offset.") % {"count": len(done)})
+            return redirect("lending:charges")
+    offset = list(selectors.offsettable_charges()[:OFFSET_SHOWN])
+    return render(
+        request,
+        "lending/charges.html",
+        {"rows": rows, "offset": offset, "offset_total": sum(c.total for c in offset), "offset_shown": OFFSET_SHOWN},
+        status=status,
+    )
+
+
+OFFSET_SHOWN = 300
 
 
 def _borrower_or_404(code) -> LendingInstitution:
@@ -756,6 +777,23 @@ def invoice(request, number):
     item = _invoice_or_404(number)
     form = PaymentForm(initial={"amount": item.total, "paid_on": timezone.localdate()}) if item.is_open else None
     return render(request, "lending/invoice.html", _invoice_context(item, form))
+
+
+@desk_required
+def invoice_cancel(request, number):
+    """Cancel an unpaid invoice made by mistake: its charges can be invoiced again."""
+    item = _invoice_or_404(number)
+    if request.method != "POST":
+        return redirect("lending:invoice", number=number)
+    try:
+        services.cancel_invoice(item, actor=request.user, reason=request.POST.get("reason", ""))
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+        item = _invoice_or_404(number)
+        form = PaymentForm(initial={"amount": item.total, "paid_on": timezone.localdate()}) if item.is_open else None
+        return render(request, "lending/invoice.html", _invoice_context(item, form), status=exc.status_code)
+    messages.success(request, _("Invoice %(number)s cancelled.") % {"number": item.number})
+    return redirect("lending:invoice", number=number)
 
 
 @desk_required

@@ -481,3 +481,27 @@ def test_an_invoice_number_in_the_history_links_to_the_invoice(desk, invoice_lib
     invoice = services.issue_invoice(invoice_library, [shipped_copy.charge], actor=None)
     page = desk.get(url(shipped_copy)).content.decode()
     assert f'href="/desk/lending/invoices/{invoice.number}/"' in page and "Put on an invoice" in page
+
+
+def test_fee_offset_charges_are_recorded_as_entered_on_the_statement(desk, offset_library, schedule):
+    item = a_copy(offset_library)
+    services.will_supply(item, actor=None)
+    services.start_copying(item, actor=None)
+    services.ship(item, actor=None, shipping_method="mail")
+    page = desk.get("/desk/lending/charges/").content.decode()
+    assert item.number in re.search(r'data-testid="offset-charges"(.*?)</table>', page, re.S).group(1)
+    response = desk.post("/desk/lending/charges/", {"charge": [item.charge.pk], "statement_ref": "2026-11"})
+    assert response.status_code == 302
+    charge = LendingCharge.objects.get()
+    assert (charge.state, charge.offset_statement_ref) == ("offset_recorded", "2026-11")
+    assert desk.post("/desk/lending/charges/", {"charge": [charge.pk]}).status_code == 400  # not open any more
+
+
+def test_an_invoice_made_by_mistake_is_cancelled_with_a_reason(desk, invoice_library, shipped_copy):
+    invoice = services.issue_invoice(invoice_library, [shipped_copy.charge], actor=None)
+    cancel = f"/desk/lending/invoices/{invoice.number}/cancel/"
+    assert desk.post(cancel, {"reason": ""}).status_code == 400
+    assert not Invoice.objects.get().cancelled
+    assert desk.post(cancel, {"reason": "Wrong library"}).status_code == 302
+    assert Invoice.objects.get().cancelled
+    assert LendingCharge.objects.get().state == "open"  # to be invoiced again
