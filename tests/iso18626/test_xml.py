@@ -263,3 +263,9 @@ def test_the_vendored_schemas_are_unchanged():
         "ISO18626-2017-v1_2.xsd": "a8ed076e4bd8b145fd46a8ef412503a4c36fca55ce56c25cdc064626ab189a41",
     }
     assert b"Version 2021-2 June 2022" in X.SCHEMA_2021.read_bytes()
+
+
+@pytest.mark.parametrize("confirmation", confirmations()[:3], ids=lambda m: m.message_type)
+def test_our_confirmations_are_valid_for_a_2017_peer_too(confirmation):
+    """A peer on the 2017 schema (WorldShare's samples, ReShare's older fixtures) can read our answers."""
+    assert not list(X._schema(2017).iter_errors(X.read_root(X.build(confirmation))))
