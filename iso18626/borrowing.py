@@ -203,6 +203,9 @@ def _lender_says(peer: Peer, message: xml.SupplyingAgencyMessage) -> str:
 
 
 def _shipped(request, peer, message, summary):
+    if request.status != S.ORDERED:  # already here: a repeated or late status, only noted
+        _note(request, _lender_says(peer, message), summary)
+        return
     parts = [_("Shipped by the lender: record the arrival when it is here.")]
     if summary["due_date"]:
         parts.append(_("Due back at the lender on %(date)s.") % {"date": summary["due_date"]})

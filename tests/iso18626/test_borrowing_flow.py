@@ -283,3 +283,11 @@ def test_the_same_message_twice_is_noted_once(peer, staff_user, undergraduate):
     headers = {transport.SIGNATURE_HEADER: transport.sign(peer.shared_secret, raw)}
     assert transport.receive(raw, headers) == transport.receive(raw, headers)
     assert len(notes(request)) == 1
+
+
+def test_a_shipped_status_repeated_after_the_arrival_is_only_noted(peer, staff_user, undergraduate):
+    request = ordered(peer, staff_user, undergraduate)
+    services.record_arrival(request, actor=staff_user, lender_due_date=f.future(30))
+    lender_says(peer, request, "Loaned", due_date=at_end_of(30))
+    (note,) = notes(request)
+    assert "Loaned" in note and "record the arrival" not in note
