@@ -78,6 +78,7 @@ class IncomingRequestForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         bounds.limit_from_model(self)
         self.fields["borrower"].widget = LenderPicker(include_inactive=True, lookup_link=True)
+        self.fields["kind"].widget.attrs["data-kind-switch"] = ""  # static/js/lending-request.js
         for name, field in self.fields.items():
             widget = field.widget
             if isinstance(widget, forms.RadioSelect | forms.HiddenInput):

@@ -82,7 +82,10 @@ def test_a_lending_librarians_day(desk_page, live_server, borrower, our_prices):
         desk.get_by_test_id("enter-request").click()
     form = desk.get_by_test_id("incoming-form")
     choose_lender(form, "borrower", borrower, typed="学芸")
+    form.locator("select[name=kind]").select_option("loan")
+    expect(form.locator("[data-for-kind=copy]")).to_be_hidden()  # a loan has no pages to copy
     form.locator("select[name=kind]").select_option("copy")
+    expect(form.locator("[data-for-kind=copy]")).to_be_visible()
     form.locator("select[name=source]").select_option("email")
     form.locator("input[name=their_reference]").fill("HG-2026-0777")
     form.locator("input[name=patron_reference]").fill("院生 A")

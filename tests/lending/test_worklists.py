@@ -112,3 +112,15 @@ def test_the_counts_are_one_query_over_the_open_requests(library):
 def test_an_unknown_worklist_is_a_key_error():
     with pytest.raises(KeyError):
         worklists.worklist_q("nonsense")
+
+
+def test_the_queue_pages_through_the_open_requests(client, staff_user, library):
+    for n in range(30):
+        receive(library, title=f"Book {n:02d}")
+    client.force_login(staff_user)
+    first = client.get("/desk/lending/")
+    assert first.context["count"] == 30 and len(first.context["rows"]) == 25
+    cursor = first.context["page"].next_cursor
+    second = client.get("/desk/lending/", {"cursor": cursor})
+    shown = {row.number for row in first.context["rows"]} | {row.number for row in second.context["rows"]}
+    assert len(second.context["rows"]) == 5 and len(shown) == 30
