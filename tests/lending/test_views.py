@@ -505,3 +505,29 @@ def test_an_invoice_made_by_mistake_is_cancelled_with_a_reason(desk, invoice_lib
     assert desk.post(cancel, {"reason": "Wrong library"}).status_code == 302
     assert Invoice.objects.get().cancelled
     assert LendingCharge.objects.get().state == "open"  # to be invoiced again
+
+
+def test_the_money_pages_cost_the_same_however_many_charges(desk, invoice_library, offset_library, schedule):
+    def ship_copies(library, n, start):
+        shipped = []
+        for i in range(start, start + n):
+            item = a_copy(library, their_reference=f"M-{library.code}-{i}", patron_reference=f"P{i}")
+            services.will_supply(item, actor=None)
+            services.start_copying(item, actor=None)
+            services.ship(item, actor=None, shipping_method="mail")
+            shipped.append(reload(item).charge)
+        return shipped
+
+    def cost(invoice):
+        paths = ("/desk/lending/charges/", "/desk/lending/invoices/", f"/desk/lending/invoices/{invoice.number}/")
+        return [_queries(desk, path) for path in paths]
+
+    first = services.issue_invoice(invoice_library, ship_copies(invoice_library, 1, 0), actor=None)
+    ship_copies(offset_library, 1, 0)
+    ship_copies(invoice_library, 1, 50)  # one to invoice
+    desk.get("/desk/lending/")
+    few = cost(first)
+    big = services.issue_invoice(invoice_library, ship_copies(invoice_library, 6, 10), actor=None)
+    ship_copies(offset_library, 6, 10)
+    ship_copies(invoice_library, 3, 30)
+    assert cost(big) == few
