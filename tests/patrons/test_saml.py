@@ -9,8 +9,10 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.test import Client, override_settings
 from saml2 import BINDING_HTTP_POST
@@ -333,3 +335,33 @@ def test_attribute_names_may_be_given_as_oids_and_values_are_normalised(settings
     assert saml.student_number_of(found) == "0123"
     assert saml.affiliations_of(found) == {"faculty", "member"}
     assert saml.category_for(saml.affiliations_of(found)) == "faculty"
+
+
+def test_with_the_sign_in_lockout_on_a_saml_sign_in_still_works(client, saml_on, branch):
+    """django-axes' backend comes first and sees no user name or password here: it lets the SAML
+    backend answer, and a refusal is still the refusal page."""
+    patron = f.PatronFactory(eppn="s1234567@" + SCOPE, home_branch=branch)
+    with override_settings(AXES_ENABLED=True):
+        refusal(client, sign_in(client, saml_on, attributes(eppn="nobody@" + SCOPE)))
+        response = sign_in(client, saml_on, attributes())
+    assert response.status_code == 302
+    assert signed_in_user(client) == str(patron.user.pk)
+
+
+def test_with_several_idps_the_universitys_is_chosen_by_setting_or_by_the_user(client, idp, tmp_path, english):
+    (tmp_path / "other").mkdir()
+    other = SamlTestIdP(tmp_path / "other", users={})
+    with site_settings(SP_URL, idp):
+        config = {**django_settings.SAML_CONFIG}
+        config["metadata"] = {"local": [str(idp.metadata_path), str(other.metadata_path)]}
+        with override_settings(SAML_CONFIG=config):
+            page = client.get("/saml2/login/", {"next": "/my/"})
+            assert page.status_code == 200
+            body = page.content.decode()
+            assert "Choose your university" in body
+            assert f"idp={quote(idp.entity_id, safe='')}" in body
+            assert f"idp={quote(other.entity_id, safe='')}" in body
+            with override_settings(SAML_IDP_ENTITY_ID=other.entity_id):
+                page = client.get("/saml2/login/", {"next": "/my/"})
+            assert f'action="{other.url}/idp/sso/post"' in page.content.decode()
+    other.server.server_close()
