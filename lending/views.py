@@ -173,6 +173,8 @@ def index(request):
         worklist, status = "", 400
     term = search.term()
     if not search.is_valid():
+        for error in search.errors.get("q", []):
+            messages.error(request, f"{search.fields['q'].label}: {error}")
         status = 400
     if worklist:
         rows = worklists.open_requests().filter(worklists.worklist_q(worklist, today))

@@ -531,3 +531,40 @@ def test_the_money_pages_cost_the_same_however_many_charges(desk, invoice_librar
     ship_copies(offset_library, 6, 10)
     ship_copies(invoice_library, 3, 30)
     assert cost(big) == few
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("will_supply", {"holding": "99999999999999999999"}),
+        ("will_supply", {"holding": "abc"}),
+        ("set_holding", {"holding": "-1"}),
+        ("mark_unfilled", {"reason": "bogus"}),
+        ("ship", {"shipping_method": "teleport"}),
+        ("ship", {"shipping_method": "mail", "due_date": "2026-99-99", "charge": "10000000000"}),
+        ("copy_details", {"page_count": "99999999999"}),
+        ("recall", {"new_due_date": "not a date"}),
+    ],
+)
+def test_nonsense_in_a_step_is_a_4xx_and_changes_nothing(desk, offset_library, action, data):
+    item = a_loan(offset_library) if action in ("ship", "recall") else a_copy(offset_library)
+    if action in ("ship", "set_holding", "recall"):
+        services.will_supply(item, actor=None)
+    events = item.events.count()
+    response = desk.post(url(item, action), data)
+    assert 400 <= response.status_code < 500
+    assert item.events.count() == events
+
+
+def test_nonsense_on_the_money_pages_is_a_4xx(desk, invoice_library, shipped_copy):
+    invoice = services.issue_invoice(invoice_library, [shipped_copy.charge], actor=None)
+    payment = f"/desk/lending/invoices/{invoice.number}/payment/"
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    for data in ({"paid_on": "x", "amount": "440"}, {"paid_on": tomorrow, "amount": "440"}, {"amount": "-5"}):
+        assert desk.post(payment, data).status_code == 400
+    assert desk.get("/desk/lending/invoices/INV-NOPE/").status_code == 404
+    assert desk.get("/desk/lending/charges/NOSUCHCODE/").status_code == 404
+    assert desk.get("/desk/lending/", {"cursor": "garbage"}).status_code == 200
+    response = desk.get("/desk/lending/", {"q": "x" * 500})
+    assert response.status_code == 400 and "at most 100 characters" in response.content.decode()
+    assert Invoice.objects.get().paid_on is None
