@@ -568,3 +568,22 @@ def test_nonsense_on_the_money_pages_is_a_4xx(desk, invoice_library, shipped_cop
     response = desk.get("/desk/lending/", {"q": "x" * 500})
     assert response.status_code == 400 and "at most 100 characters" in response.content.decode()
     assert Invoice.objects.get().paid_on is None
+
+
+def test_a_loan_is_recalled_and_a_renewal_refused(desk, offset_library, schedule):
+    item = a_loan(offset_library)
+    services.will_supply(item, actor=None)
+    due = timezone.localdate() + datetime.timedelta(days=30)
+    services.ship(item, actor=None, shipping_method="mail", due_date=due)
+    services.ask_renewal(item, wanted_until=due + datetime.timedelta(days=10))
+    response = desk.post(url(item, "renewal_refuse"), {"note": "Another reader is waiting"})
+    assert response.status_code == 302
+    assert item.renewal_requests.get().decision == "refused"
+    sooner = timezone.localdate() + datetime.timedelta(days=7)
+    assert (
+        desk.post(url(item, "recall"), {"new_due_date": sooner.isoformat(), "note": "Needed back"}).status_code == 302
+    )
+    item = reload(item)
+    assert item.recalled_at is not None and item.due_date == sooner
+    page = desk.get("/desk/lending/", {"worklist": "out"}).content.decode()
+    assert re.search(rf'data-number="{item.number}".*?Recalled', page, re.S)
