@@ -14,6 +14,7 @@ own forms.
 """
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -55,6 +56,27 @@ def recreate_postgres(base: dict, name: str, template: str = "") -> None:
         conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
 
 
+def postgres_comment(base: dict, name: str, value: str | None = None) -> str | None:
+    """Database `name`'s comment (None when it does not exist), or set it to `value`."""
+    with psycopg.connect(postgres_url(base, "postgres"), autocommit=True) as conn:
+        if value is not None:
+            conn.execute(f"COMMENT ON DATABASE \"{name}\" IS '{value}'")
+            return value
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        return row[0] if row else None
+
+
+def migrations_fingerprint() -> str:
+    """A hash of every migration file of the project: a template migrated with other files is not reused."""
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/migrations/*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 class Installation:
     def __init__(self, name: str, *, isil: str, code: str, tmp: Path, database_url: str):
         self.name, self.isil, self.code = name, isil, code
@@ -78,7 +100,7 @@ class Installation:
             SITE_URL=self.url,
             ISO18626_OUR_ISIL=self.isil,
             LIBRARY_NAME=f"Library {self.name}",
-            EMAIL_URL=f"filemail://{self.mail_dir}",
+            EMAIL_URL=f"filemail:///{self.mail_dir}",  # (an absolute path: one more slash)
             DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
             CELERY_TASK_ALWAYS_EAGER="true",
             PYTHONUNBUFFERED="1",
@@ -253,6 +275,14 @@ class Page:
         return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", self.text))
 
 
+def problems(html: str) -> list[str]:
+    """The error messages a page shows (form errors, alerts), as text."""
+    found = re.findall(
+        r'class="[^"]*(?:invalid-feedback|alert|errorlist|error-summary)[^"]*"[^>]*>(.*?)</(?:div|ul|p)', html, re.S
+    )
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).strip() for text in found][:10] or [html[:2000]]
+
+
 class Browser:
     def __init__(self, installation: Installation):
         self.installation = installation
@@ -276,7 +306,7 @@ class Browser:
         target = urljoin(page.url, form["action"] or page.url)
         response = self.session.post(target, data=data, headers={"Referer": page.url}, timeout=120)
         assert response.status_code in status, (
-            f"[{self.installation.name}] POST {target}: {response.status_code}\n{response.text[:3000]}"
+            f"[{self.installation.name}] POST {target}: {response.status_code}: {problems(response.text)}"
             f"\n{self.installation.server_log()}"
         )
         return Page(response)
