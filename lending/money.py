@@ -233,6 +233,17 @@ def payment_terms_days(borrower) -> int:
 # --- invoices ---------------------------------------------------------------------------------
 
 
+def invoice_tax(charges) -> int:
+    """The consumption tax of an invoice, computed once on its tax-inclusive total (a qualified invoice,
+    適格請求書, rounds the tax once per invoice and rate, not per line): floor(total × rate / (100 + rate))
+    at our schedule's rate (every charge is taxed at it). Without a rate configured now, the charges' own
+    tax parts are added up."""
+    rate = current_schedule().tax_rate_percent
+    if not rate:
+        return sum(c.tax for c in charges)
+    return sum(c.total for c in charges) * rate // (100 + rate)
+
+
 @transaction.atomic
 def issue_invoice(borrower, charges, *, actor, issued_on: datetime.date | None = None) -> Invoice:
     """One invoice for `charges` (LendingCharges or their ids, of `borrower`, open and invoice-settled;
@@ -260,7 +271,7 @@ def issue_invoice(borrower, charges, *, actor, issued_on: datetime.date | None =
         issued_on=issued_on,
         due_on=issued_on + datetime.timedelta(days=payment_terms_days(borrower)),
         total=total,
-        tax=sum(c.tax for c in locked),
+        tax=invoice_tax(locked),
         issuer=issuer,
         bank_details=bank_details(),
         issued_by=actor,

@@ -101,6 +101,8 @@ COPY_DETAIL_FIELDS = frozenset(
 )
 COPY_DETAIL_STATES = frozenset({S.RECEIVED, S.SEARCHING, S.WILL_SUPPLY, S.COPYING})
 SET_HOLDING_STATES = COPY_DETAIL_STATES
+# A loan's copy is ours no more from the moment we promise it until it is back (one book, one borrower).
+HOLDING_TAKEN_STATES = (S.WILL_SUPPLY, S.SHIPPED, S.ON_LOAN)
 
 NOT_ALLOWED = _("Lending request %(number)s is “%(status)s”: it is not possible to %(action)s it now.")
 UNKNOWN_FIELD = _("%(field)s is not a field of a lending request.")
@@ -116,6 +118,10 @@ HOLDING_MISSING = _(
 HOLDING_ELECTRONIC = _(
     "Our copy (%(title)s) is electronic: it cannot be lent. Mark the request unfilled with the reason "
     "“not for loan”, or choose a printed copy."
+)
+HOLDING_PROMISED = _(
+    "Our copy (%(call_number)s) is already lent or promised to %(library)s (%(number)s): it cannot be lent twice. "
+    "Choose another copy, or mark the request unfilled with the reason “on loan”."
 )
 REASON_NEEDED = _("Choose the reason why we cannot supply it.")
 REASON_UNKNOWN = _("“%(reason)s” is not one of the reasons a request can be unfilled.")
@@ -368,6 +374,19 @@ def _check_holding(req: LendingRequest, holding: LocalHolding) -> None:
         message = HOLDING_ELECTRONIC
     if message is not None:
         raise ServiceError(message, code="holding_unavailable", field="holding", params=params)
+    if req.is_loan:
+        # Two members of staff promising the same copy to two libraries at once: its row serialises them
+        # (each has locked its own request first, so they cannot deadlock).
+        LocalHolding.objects.select_for_update().filter(pk=holding.pk).first()
+        other = (
+            LendingRequest.objects.filter(holding=holding, kind="loan", status__in=HOLDING_TAKEN_STATES)
+            .exclude(pk=req.pk)
+            .select_related("borrower")
+            .first()
+        )
+        if other is not None:
+            params.update(library=other.borrower.display_name, number=other.number)
+            raise ServiceError(HOLDING_PROMISED, code="holding_promised", field="holding", params=params)
 
 
 @transaction.atomic
@@ -444,9 +463,28 @@ def record_copy_details(req: LendingRequest, *, actor, **details) -> LendingRequ
         locked.full_clean(exclude=["number"], validate_constraints=False)
     except ValidationError as exc:
         raise _validation_error(exc) from None
+    if locked.status == S.COPYING:
+        # The copyright check passed (or was overridden) on the details as they were when copying began:
+        # details changed now must pass it too, or e.g. a chapter becomes more than half of the book.
+        _recheck_copyright(locked)
     locked.save()
     _event(locked, "details", actor=_user(actor), data={"changes": changes})
     return _sync(req, locked)
+
+
+def _recheck_copyright(locked: LendingRequest) -> None:
+    """Refuse (CopyrightRefused, nothing saved) when the art. 31 rules now refuse a copy being made,
+    except for the rules a permitted user overrode when it was started."""
+    refusals = copyright.check(locked)
+    if not refusals:
+        return
+    overridden = set()
+    if locked.copyright_override_reason:
+        started = locked.events.filter(action="start_copying").order_by("-created_at", "-pk").first()
+        overridden = set((started.data or {}).get("refusals", [])) if started is not None else set()
+    new = [r for r in refusals if r.code not in overridden]
+    if new:
+        raise copyright.CopyrightRefused(new)
 
 
 @transaction.atomic

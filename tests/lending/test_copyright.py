@@ -193,3 +193,28 @@ def test_the_refusal_goes_back_with_mark_unfilled(borrower, staff):
     req.refresh_from_db()
     assert req.status == S.UNFILLED and req.unfilled_reason == "copyright"
     assert "research or study" in req.unfilled_note
+
+
+def test_details_changed_while_copying_must_still_pass_the_rules(borrower, staff):
+    """The check ran when copying began: recording afterwards that 200 of the book's 300 pages are copied
+    would make it more than half of the work, so it is refused and nothing changes."""
+    req = _chapter(borrower, staff, work_total_pages=300, page_count=20)
+    services.start_copying(req, actor=staff)
+    with pytest.raises(copyright.CopyrightRefused) as exc:
+        services.record_copy_details(req, actor=staff, page_count=200)
+    assert [r.code for r in exc.value.refusals] == ["copyright_half"]
+    req.refresh_from_db()
+    assert (req.status, req.page_count) == (S.COPYING, 20)
+    assert not req.events.filter(action="details").exists()
+    services.record_copy_details(req, actor=staff, page_count=40)  # still less than half: recorded
+    req.refresh_from_db()
+    assert req.page_count == 40
+
+
+def test_details_changed_while_copying_keep_the_override_of_the_rules_it_covered(borrower, supervisor):
+    req = _chapter(borrower, supervisor, work_total_pages=300, page_count=200)
+    services.start_copying(req, actor=supervisor, override_reason="the publisher allowed it in writing")
+    services.record_copy_details(req, actor=supervisor, page_count=210)  # the half rule was overridden
+    with pytest.raises(copyright.CopyrightRefused) as exc:  # but not the purpose
+        services.record_copy_details(req, actor=supervisor, work_total_pages=None)
+    assert [r.code for r in exc.value.refusals] == ["copyright_total_pages"]

@@ -169,7 +169,7 @@ def test_an_invoice_for_open_charges_of_one_library(outsider, staff, settings):
     invoice = services.issue_invoice(outsider, charges, actor=staff)
     assert invoice.number == f"INV-{numbers.fiscal_year_of(TODAY())}-0001"
     assert (invoice.total, invoice.issued_on, invoice.due_on) == (2400, TODAY(), TODAY() + datetime.timedelta(45))
-    assert invoice.tax == 145 + 72
+    assert invoice.tax == 2400 * 10 // 110  # 218: computed once on the invoice, not 145 + 72 per line
     assert invoice.issuer["registration_number"] == "T1234567890123"
     assert invoice.bank_details["account_holder_kana"] == "トウトダイガク"
     assert sorted(c.pk for c in invoice.charges.all()) == sorted(c.pk for c in charges)
@@ -181,6 +181,15 @@ def test_an_invoice_for_open_charges_of_one_library(outsider, staff, settings):
     settings.LENDING_INVOICE_ISSUER = {"name": "Renamed"}
     invoice.refresh_from_db()
     assert invoice.issuer["name"] == "東都大学附属図書館"
+
+
+def test_the_invoices_consumption_tax_is_rounded_once_on_its_total(outsider, staff, schedule):
+    """A qualified invoice (適格請求書) rounds the tax once per invoice and rate: two charges of 105 yen
+    including 10 % make 210 yen, of which 19 yen tax (not 9 + 9 rounded per line)."""
+    charges = [charged(outsider, staff, 105), charged(outsider, staff, 105)]
+    assert [c.tax for c in charges] == [9, 9]
+    invoice = services.issue_invoice(outsider, charges, actor=staff)
+    assert (invoice.total, invoice.tax) == (210, 19)
 
 
 def test_payment_terms_default_to_30_days(staff):

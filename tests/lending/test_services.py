@@ -467,3 +467,23 @@ def test_the_admin_edits_our_fee_schedule(admin_client):
     schedule.refresh_from_db()
     assert schedule.mono_price == 30
     assert admin_client.get("/admin/lending/ourfeeschedule/add/").status_code == 403  # one row only
+
+
+def test_one_copy_of_ours_is_not_lent_to_two_libraries_at_once(borrower, staff):
+    """The catalogue says "available" until its next import: a copy promised or lent to one library is
+    refused for a second loan, until it is back; a copy from the same book can still be made."""
+    book = f.LocalHoldingFactory(call_number="417/H")
+    first = services.will_supply(receive_loan(borrower), actor=staff, holding=book)
+    other = f.LendingInstitutionFactory(name_en="Seiran University Library")
+    second = receive_loan(other)
+    with pytest.raises(ServiceError) as exc:
+        services.will_supply(second, actor=staff, holding=book)
+    assert exc.value.code == "holding_promised" and first.number in str(exc.value)
+    second.refresh_from_db()
+    assert second.status == S.RECEIVED
+    services.ship(first, actor=staff, shipping_method="mail", charge=0)
+    with pytest.raises(ServiceError):
+        services.set_holding(second, actor=staff, holding=book)
+    assert services.will_supply(receive_copy(other), actor=staff, holding=book).status == S.WILL_SUPPLY
+    services.record_return(first, actor=staff)
+    assert services.will_supply(second, actor=staff, holding=book).holding == book
