@@ -641,8 +641,10 @@ def recall(req: LendingRequest, *, actor, new_due_date: datetime.date, note: str
     locked = _lock(req)
     _ensure_out_on_loan(locked, "recall")
     today = timezone.localdate()
-    if new_due_date is None or new_due_date < today:
+    if not isinstance(new_due_date, datetime.date) or new_due_date < today:
         raise ServiceError(RECALL_DATE_PAST, code="recall_date_past", field="new_due_date")
+    if new_due_date > today + bounds.DUE_DATE_AHEAD:
+        raise ServiceError(DUE_DATE_TOO_FAR, code="due_date_too_far", field="new_due_date")
     previous = locked.due_date
     if previous is not None and previous >= today and new_due_date >= previous:
         raise ServiceError(
@@ -721,6 +723,8 @@ def decide_renewal(
             raise ServiceError(
                 NEW_DUE_NOT_LATER, code="new_due_not_later", field="new_due_date", params={"date": locked.due_date}
             )
+        if new_due_date <= timezone.localdate():  # an overdue loan renewed to a day already past
+            raise ServiceError(DUE_DATE_NOT_AFTER_TODAY, code="due_date_past", field="new_due_date")
         if new_due_date > timezone.localdate() + bounds.DUE_DATE_AHEAD:
             raise ServiceError(DUE_DATE_TOO_FAR, code="due_date_too_far", field="new_due_date")
         locked.due_date = new_due_date

@@ -487,3 +487,24 @@ def test_one_copy_of_ours_is_not_lent_to_two_libraries_at_once(borrower, staff):
     assert services.will_supply(receive_copy(other), actor=staff, holding=book).status == S.WILL_SUPPLY
     services.record_return(first, actor=staff)
     assert services.will_supply(second, actor=staff, holding=book).holding == book
+
+
+def test_an_overdue_loan_is_not_renewed_to_a_day_already_past_nor_recalled_to_years_ahead(borrower, staff):
+    req = loan_shipped(borrower, staff)
+    LendingRequest.objects.filter(pk=req.pk).update(due_date=in_days(-10))  # ten days overdue
+    renewal = services.ask_renewal(req)
+    with pytest.raises(ServiceError) as exc:
+        services.decide_renewal(renewal, actor=staff, grant=True, new_due_date=in_days(-5))
+    assert (exc.value.code, exc.value.field) == ("due_date_past", "new_due_date")
+    req.refresh_from_db()
+    assert (req.due_date, req.renewals) == (in_days(-10), 0)
+    with pytest.raises(ServiceError) as exc:
+        services.recall(req, actor=staff, new_due_date=in_days(365 * 5))
+    assert exc.value.code == "due_date_too_far"
+    with pytest.raises(ServiceError):
+        services.recall(req, actor=staff, new_due_date="2026-12-24")  # not a date: a 400, not a TypeError
+    req.refresh_from_db()
+    assert req.due_date == in_days(-10) and req.recalled_at is None
+    services.decide_renewal(renewal, actor=staff, grant=True, new_due_date=in_days(14))
+    req.refresh_from_db()
+    assert (req.due_date, req.renewals) == (in_days(14), 1)
