@@ -7,6 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
 
 WORKDIR /app
 RUN useradd --create-home --uid 1000 ill
+# xmlsec1: pysaml2 signs and checks SAML messages with it (the campus sign-in, SAML_ENABLED).
+RUN apt-get update && apt-get install -y --no-install-recommends xmlsec1 && rm -rf /var/lib/apt/lists/*
 
 COPY pyproject.toml README.md ./
 COPY config ./config
@@ -16,6 +18,8 @@ COPY patrons ./patrons
 COPY fees ./fees
 COPY notifications ./notifications
 COPY reports ./reports
+COPY lending ./lending
+COPY iso18626 ./iso18626
 RUN pip install --upgrade pip && pip install .
 
 COPY manage.py gunicorn.conf.py ./
