@@ -130,3 +130,18 @@ def test_two_copies_for_the_same_person_started_at_once_make_one(staff, monkeypa
     outcomes = at_once([lambda r=r: services.start_copying(r, actor=staff) for r in reqs])
     assert outcomes == ["copyright", "ok"]
     assert LendingRequest.objects.filter(status="copying").count() == 1
+
+
+def test_two_staff_promising_the_same_copy_to_two_libraries_at_once_promise_it_once(staff, monkeypatch):
+    book = f.LocalHoldingFactory(call_number="417/H")
+    first = receive_loan(f.LendingInstitutionFactory())
+    second = receive_loan(f.LendingInstitutionFactory())
+    monkeypatch.setattr(services, "_take_holding", slowed(services._take_holding))
+    outcomes = at_once(
+        [
+            lambda: services.will_supply(LendingRequest.objects.get(pk=first.pk), actor=staff, holding=book),
+            lambda: services.will_supply(LendingRequest.objects.get(pk=second.pk), actor=staff, holding=book),
+        ]
+    )
+    assert outcomes == ["holding_promised", "ok"]
+    assert LendingRequest.objects.filter(holding=book, status=LendingRequest.Status.WILL_SUPPLY).count() == 1
