@@ -15,7 +15,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -246,7 +246,8 @@ def _normalise_identifiers(fields: dict) -> None:
 
 def find_holding(*, isbn: str = "", issn: str = "", ncid: str = "", kind: str = "") -> LocalHolding | None:
     """Our holding of this item, by normalised ISBN, then NCID, then ISSN: a printed copy first (an
-    electronic one cannot be lent), an available one first. None when we hold nothing of it."""
+    electronic one cannot be lent), an available one first, then one no loan of ours has out or promised.
+    None when we hold nothing of it."""
     candidates = []
     for scheme, value in ((Scheme.ISBN, isbn), (Scheme.NCID, ncid), (Scheme.ISSN, issn)):
         if value:
@@ -263,7 +264,14 @@ def find_holding(*, isbn: str = "", issn: str = "", ncid: str = "", kind: str = 
                     output_field=IntegerField(),
                 )
             )
-            .order_by("is_electronic", "_unavailable", "pk")
+            .annotate(
+                _promised=Exists(
+                    LendingRequest.objects.filter(
+                        holding=OuterRef("pk"), kind=LendingRequest.Kind.LOAN, status__in=HOLDING_TAKEN_STATES
+                    )
+                )
+            )
+            .order_by("is_electronic", "_unavailable", "_promised", "pk")
             .first()
         )
         if found is not None and not (found.is_electronic and kind == LendingRequest.Kind.LOAN):

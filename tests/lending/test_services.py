@@ -508,3 +508,14 @@ def test_an_overdue_loan_is_not_renewed_to_a_day_already_past_nor_recalled_to_ye
     services.decide_renewal(renewal, actor=staff, grant=True, new_due_date=in_days(14))
     req.refresh_from_db()
     assert (req.due_date, req.renewals) == (in_days(14), 1)
+
+
+def test_receive_prefers_a_copy_no_loan_of_ours_has_out(borrower, staff):
+    first, second = f.LocalHoldingFactory(call_number="417/H/1"), f.LocalHoldingFactory(call_number="417/H/2")
+    for holding in (first, second):
+        f.LocalHoldingIdentifierFactory(holding=holding, scheme="ncid", value="BA87654327")
+    lent = services.will_supply(receive_loan(borrower, ncid="BA87654327"), actor=staff)
+    assert lent.holding == first
+    again = receive_loan(f.LendingInstitutionFactory(), ncid="BA87654327")
+    assert again.holding == second
+    assert services.will_supply(again, actor=staff).call_number == "417/H/2"
