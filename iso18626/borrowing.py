@@ -194,12 +194,19 @@ def _summary(message: xml.SupplyingAgencyMessage) -> dict:
         "reason_unfilled": message.message_info.reason_unfilled,
         "answer": message.message_info.answer_yes_no,
         "supplying_agency_request_id": message.header.supplying_agency_request_id,
+        "offered_costs": [
+            c.yen for c in (message.retry_info.offered_costs if message.retry_info else []) if table.yen(c) is not None
+        ],
     }
 
 
 def _lender_says(peer: Peer, message: xml.SupplyingAgencyMessage) -> str:
     text = _("%(lender)s (ISO 18626): %(status)s.") % {"lender": peer.library, "status": message.status_info.status}
-    return " ".join(filter(None, [text, message.message_info.note]))
+    parts = [text, message.message_info.note]
+    offered = _summary(message)["offered_costs"]
+    if offered:  # e.g. RetryPossible: they would supply at this price (staff decide and order again)
+        parts.append(_("They offer it for %(amount)s.") % {"amount": ", ".join(format_yen(c) for c in offered)})
+    return " ".join(filter(None, parts))
 
 
 def _shipped(request, peer, message, summary):

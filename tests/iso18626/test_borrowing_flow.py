@@ -291,3 +291,25 @@ def test_a_shipped_status_repeated_after_the_arrival_is_only_noted(peer, staff_u
     lender_says(peer, request, "Loaned", due_date=at_end_of(30))
     (note,) = notes(request)
     assert "Loaned" in note and "record the arrival" not in note
+
+
+def test_retry_possible_with_offered_costs_is_noted_for_staff(peer, staff_user, undergraduate):
+    request = ordered(peer, staff_user, undergraduate)
+    message = xml.SupplyingAgencyMessage(
+        header=xml.Header(
+            requesting_agency_id=xml.AgencyId(OURS),
+            supplying_agency_id=xml.AgencyId(LENDER_ISIL),
+            timestamp=xml.now(),
+            requesting_agency_request_id=request.number,
+            supplying_agency_request_id="L26-000001",
+        ),
+        message_info=xml.MessageInfo(reason_for_message="RequestResponse", reason_retry="CostExceedsMaxCost"),
+        status_info=xml.StatusInfo(status="RetryPossible", last_change=timezone.now()),
+        retry_info=xml.RetryInfo(offered_costs=[xml.Costs(decimal.Decimal(2400))]),
+    )
+    raw = xml.build(message)
+    transport.receive(raw, {transport.SIGNATURE_HEADER: transport.sign(peer.shared_secret, raw)})
+    request.refresh_from_db()
+    assert request.status == S.ORDERED  # staff decide
+    (note,) = notes(request)
+    assert "RetryPossible" in note and "2,400" in note
