@@ -274,6 +274,16 @@ def issue_invoice(borrower, charges, *, actor, issued_on: datetime.date | None =
         tax=invoice_tax(locked),
         issuer=issuer,
         bank_details=bank_details(),
+        lines=[
+            {
+                "charge": c.pk,
+                "request": c.request.number,
+                "title": (c.request.article_title or c.request.title)[:200],
+                "total": c.total,
+                "tax": c.tax,
+            }
+            for c in locked
+        ],
         issued_by=actor,
     )
     for charge in locked:
@@ -346,7 +356,7 @@ def record_payment(invoice, *, actor, paid_on: datetime.date, amount: int) -> In
 @transaction.atomic
 def cancel_invoice(invoice, *, actor, reason: str) -> Invoice:
     """Cancel an unpaid invoice (a mistake): its charges go back to "open" so they can be invoiced again.
-    The number is not reused."""
+    The number is not reused; the invoice keeps its lines as issued (`Invoice.lines`)."""
     reason = _reason(reason)
     invoice = _lock_invoice(invoice)
     _ensure_open(invoice)

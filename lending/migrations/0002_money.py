@@ -509,4 +509,9 @@ class Migration(migrations.Migration):
                 condition=models.Q(("total__gte", 0), ("total__lte", 10000000)), name="lending_charge_total_range"
             ),
         ),
+        migrations.AddField(
+            model_name="invoice",
+            name="lines",
+            field=models.JSONField(blank=True, default=list, editable=False, verbose_name="lines as issued"),
+        ),
     ]

@@ -297,3 +297,18 @@ def test_offset_charges_are_entered_then_settled(participant, outsider, staff):
     offset.refresh_from_db()
     assert (offset.state, offset.paid_on) == (State.PAID, TODAY())
     assert offset.request.events.last().action == "offset_settled"
+
+
+def test_a_cancelled_invoice_keeps_the_lines_its_total_is_made_of(outsider, staff):
+    """Its charges go back to be invoiced again, but the invoice that was sent still shows what it asked
+    for: its total is its lines added up, before and after the cancellation."""
+    charges = [charged(outsider, staff, 1600), charged(outsider, staff, 800)]
+    invoice = services.issue_invoice(outsider, charges, actor=staff)
+    services.cancel_invoice(invoice, actor=staff, reason="wrong address")
+    invoice.refresh_from_db()
+    assert not invoice.charges.exists()
+    assert [(line["request"], line["total"]) for line in invoice.lines] == [
+        (charges[0].request.number, 1600),
+        (charges[1].request.number, 800),
+    ]
+    assert sum(line["total"] for line in invoice.lines) == invoice.total == 2400
