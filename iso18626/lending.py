@@ -24,6 +24,8 @@ import decimal
 import logging
 import re
 
+from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -515,3 +517,32 @@ def on_lending_event(sender, instance: LendingEvent, created: bool, raw: bool = 
         return
     reason, fields = found
     send(req, peer, reason, dedupe_key=f"lending-event:{instance.pk}", **fields)
+
+
+def tell_overdue(today: datetime.date | None = None) -> int:
+    """Tell each borrowing library that asked by ISO 18626 which of our loans are overdue (an Overdue
+    StatusChange, once per loan and due date: a renewal's new date, once passed, is told again).
+    Returns how many were queued; run every morning by the beat (`tell_overdue_task`)."""
+    today = today or timezone.localdate()
+    loans = (
+        LendingRequest.objects.filter(selectors.overdue_q(today), source=LendingRequest.Source.ISO18626)
+        .exclude(their_reference="")
+        .order_by("due_date", "pk")
+    )
+    queued = 0
+    for req in loans.iterator():
+        peer = peer_of(req)
+        if peer is None:
+            continue
+        key = f"overdue:{req.pk}:{req.due_date.isoformat()}"
+        if Message.objects.filter(direction=Message.Direction.OUT, dedupe_key=key).exists():
+            continue
+        with transaction.atomic():
+            send(req, peer, "StatusChange", status="Overdue", dedupe_key=key)
+        queued += 1
+    return queued
+
+
+@shared_task(name="iso18626.lending.tell_overdue_task", ignore_result=True)
+def tell_overdue_task():
+    return tell_overdue()

@@ -305,3 +305,21 @@ def test_the_status_table_reports_every_lending_state():
             req = LendingRequest(status=status, kind=kind)
             assert flow.iso_status(req, timezone.localdate()) in xml.STATUSES
     assert set(flow.STATUSES) == set(xml.STATUSES)
+
+
+def test_an_overdue_loan_is_told_once_per_due_date(peer, staff, holding):
+    req = received(peer, loan_request())
+    services.will_supply(req, actor=staff)
+    services.ship(req, actor=staff, shipping_method="mail", due_date=in_days(30))
+    assert flow.tell_overdue(in_days(30)) == 0  # due today: not yet overdue
+    assert flow.tell_overdue(in_days(31)) == 1
+    assert flow.tell_overdue(in_days(32)) == 0  # told already
+    overdue = sent(peer)[-1]
+    assert (overdue.message_info.reason_for_message, overdue.status_info.status) == ("StatusChange", "Overdue")
+    assert flow.local_date(overdue.status_info.due_date) == in_days(30)
+    typed = services.receive(
+        borrower=peer.library, kind="loan", source="nacsis", title="Typed in", their_reference="X2"
+    )
+    services.will_supply(typed, actor=staff)
+    services.ship(typed, actor=staff, shipping_method="mail", due_date=in_days(30))
+    assert flow.tell_overdue(in_days(40)) == 0  # not asked by ISO 18626: nothing to tell
