@@ -103,6 +103,8 @@ class Installation:
             EMAIL_URL=f"filemail:///{self.mail_dir}",  # (an absolute path: one more slash)
             DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
             CELERY_TASK_ALWAYS_EAGER="true",
+            # A POST waits for the other installation's answer; on a loaded CI machine that can take a while.
+            ISO18626_TIMEOUT="60",
             PYTHONUNBUFFERED="1",
         )
         return env
