@@ -233,12 +233,11 @@ def payment_terms_days(borrower) -> int:
 # --- invoices ---------------------------------------------------------------------------------
 
 
-def invoice_tax(charges) -> int:
+def invoice_tax(charges, rate: int) -> int:
     """The consumption tax of an invoice, computed once on its tax-inclusive total (a qualified invoice,
     適格請求書, rounds the tax once per invoice and rate, not per line): floor(total × rate / (100 + rate))
     at our schedule's rate (every charge is taxed at it). Without a rate configured now, the charges' own
     tax parts are added up."""
-    rate = current_schedule().tax_rate_percent
     if not rate:
         return sum(c.tax for c in charges)
     return sum(c.total for c in charges) * rate // (100 + rate)
@@ -264,6 +263,7 @@ def issue_invoice(borrower, charges, *, actor, issued_on: datetime.date | None =
     total = sum(c.total for c in locked)
     if total > bounds.MAX_BUDGET:
         raise ServiceError(INVOICE_TOO_LARGE, code="invoice_too_large", params={"max": format_yen(bounds.MAX_BUDGET)})
+    rate = current_schedule().tax_rate_percent  # stated on the invoice: a later change of it does not alter it
     invoice = Invoice.objects.create(
         number=next_invoice_number(issued_on),
         borrower=borrower,
@@ -271,7 +271,8 @@ def issue_invoice(borrower, charges, *, actor, issued_on: datetime.date | None =
         issued_on=issued_on,
         due_on=issued_on + datetime.timedelta(days=payment_terms_days(borrower)),
         total=total,
-        tax=invoice_tax(locked),
+        tax=invoice_tax(locked, rate),
+        tax_rate_percent=rate,
         issuer=issuer,
         bank_details=bank_details(),
         lines=[

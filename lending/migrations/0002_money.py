@@ -514,4 +514,9 @@ class Migration(migrations.Migration):
             name="lines",
             field=models.JSONField(blank=True, default=list, editable=False, verbose_name="lines as issued"),
         ),
+        migrations.AddField(
+            model_name="invoice",
+            name="tax_rate_percent",
+            field=models.PositiveSmallIntegerField(default=0, editable=False, verbose_name="consumption tax rate (%)"),
+        ),
     ]

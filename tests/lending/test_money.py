@@ -189,7 +189,11 @@ def test_the_invoices_consumption_tax_is_rounded_once_on_its_total(outsider, sta
     charges = [charged(outsider, staff, 105), charged(outsider, staff, 105)]
     assert [c.tax for c in charges] == [9, 9]
     invoice = services.issue_invoice(outsider, charges, actor=staff)
-    assert (invoice.total, invoice.tax) == (210, 19)
+    assert (invoice.total, invoice.tax, invoice.tax_rate_percent) == (210, 19, 10)
+    schedule.tax_rate_percent = 8
+    schedule.save()
+    invoice.refresh_from_db()
+    assert invoice.tax_rate_percent == 10  # the invoice sent says what it said
 
 
 def test_payment_terms_default_to_30_days(staff):
