@@ -265,11 +265,21 @@ class CopyDetailsForm(PlainForm):
                     bounds.limit(self.fields[name], validator.low, validator.high)
 
     def details(self) -> dict:
-        data = dict(self.cleaned_data)
-        data["colour_pages"] = data.get("colour_pages") or 0
-        for name in ("pages", "paper_size", "periodical_frequency"):
-            data[name] = data.get(name) or getattr(self.request_obj, name)
-        return {name: data.get(name) for name in self.FIELDS}
+        """The fields sent that differ from the request's (a field left out of the post stays as it
+        is; an emptied one is cleared, colour pages to 0)."""
+        item, data = self.request_obj, self.cleaned_data
+        changed = {}
+        for name in self.FIELDS:
+            if name not in self.data:
+                continue
+            value = data.get(name)
+            if name == "colour_pages":
+                value = value or 0
+            elif name in ("pages", "paper_size", "periodical_frequency"):
+                value = value or ("" if name == "pages" else getattr(item, name))
+            if value != getattr(item, name):
+                changed[name] = value
+        return changed
 
 
 class UnfilledForm(PlainForm):

@@ -471,6 +471,7 @@ def test_the_copy_details_are_completed_from_the_item_in_hand_and_priced(desk, o
     assert response.status_code == 302
     item = reload(item)
     assert (item.pages, item.page_count) == ("5-9", 5)
+    assert item.issue_date == datetime.date(2024, 5, 1)  # a field not sent stays as it was
     page = desk.get(url(item)).content.decode()
     assert 'data-testid="preview-total">¥290<' in page  # 5 × 30 + 140
     assert "Details of the copy completed" in page

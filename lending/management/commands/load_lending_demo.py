@@ -97,6 +97,7 @@ HOLDINGS = [
     ("LEND0003", "Journal of the Physical Society of Japan", "P/420/J", "雑誌書庫2F", "issn", "0031-9015"),
     ("LEND0004", "日本の近代建築 上", "523.1/F/1", "開架3F", "isbn", "9784004302681"),
     ("LEND0005", "Principles of Neural Science", "491.371/K", "医学図書館 開架", "isbn", "9781259642234"),
+    ("LEND0006", "日本の庭園", "629.21/N", "開架3F", "isbn", "9784004312345"),
 ]
 
 COPY = "copy"
@@ -223,7 +224,7 @@ REQUESTS = [
         "US-CAX",
         LOAN,
         "email",
-        {"title": "日本の近代建築 上", "author": "藤森照信", "isbn": "9784004302681"},
+        {"title": "日本の庭園", "author": "進士五十八", "isbn": "9784004312345"},
         "returned",
     ),
 ]
