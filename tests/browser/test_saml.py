@@ -16,6 +16,7 @@ from django.test.testcases import LiveServerThread
 from playwright.sync_api import expect
 
 from tests import factories as f
+from tests.browser.test_accessibility import axe_violations
 from tests.saml_idp import SCOPE, SamlTestIdP, site_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -84,6 +85,7 @@ def _through_the_idp(page, site, idp, username):
     page.goto(f"{site}/accounts/login/?next=/my/")
     button = page.locator("#saml-login")
     expect(button).to_have_text("Sign in with your university account")
+    assert axe_violations(page) == []
     # The button is above the local form, which stays for staff and the demo.
     assert button.bounding_box()["y"] < page.locator("#login-form").bounding_box()["y"]
     button.click()
@@ -118,6 +120,7 @@ def test_a_person_the_library_does_not_know_is_told_to_ask_the_counter(saml_site
     expect(refused).to_contain_text("library counter")
     assert page.locator("html").get_attribute("lang") == "en"
     assert statuses[f"{site}/saml2/refused/"] == 403
+    assert axe_violations(page) == []
     page.goto(f"{site}/my/")
     assert "/accounts/login/" in page.url  # not signed in
     assert violations == []

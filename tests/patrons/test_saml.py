@@ -323,9 +323,10 @@ def test_the_sp_metadata_names_the_acs_and_the_certificate(client, saml_on):
     assert 'use="encryption"' in body
 
 
-@override_settings(SAML_ATTR_EPPN="urn:oid:1.3.6.1.4.1.5923.1.1.1.6")
-def test_attribute_names_may_be_given_as_oids_and_values_are_normalised(settings):
-    settings.SAML_ATTR_STUDENT_NUMBER = "gakuninScopedPersonalUniqueCode"
+@override_settings(
+    SAML_ATTR_EPPN="urn:oid:1.3.6.1.4.1.5923.1.1.1.6", SAML_ATTR_STUDENT_NUMBER="gakuninScopedPersonalUniqueCode"
+)
+def test_attribute_names_may_be_given_as_oids_and_values_are_normalised():
     found = {
         "urn:oid:1.3.6.1.4.1.5923.1.1.1.6": [" x@" + SCOPE + " "],
         "gakuninScopedPersonalUniqueCode": ["student:0123@" + SCOPE],
@@ -365,3 +366,10 @@ def test_with_several_idps_the_universitys_is_chosen_by_setting_or_by_the_user(c
                 page = client.get("/saml2/login/", {"next": "/my/"})
             assert f'action="{other.url}/idp/sso/post"' in page.content.decode()
     other.server.server_close()
+
+
+def test_the_page_after_sign_in_is_never_another_site(client, saml_on, branch):
+    f.PatronFactory(eppn="s1234567@" + SCOPE, home_branch=branch)
+    response = sign_in(client, saml_on, attributes(), next_url="https://evil.example/")
+    assert response.status_code == 302
+    assert response["Location"] == "/"
