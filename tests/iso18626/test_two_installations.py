@@ -16,6 +16,7 @@ import shutil
 import time
 
 import environ
+import psycopg
 import pytest
 from django.db import connection, connections
 
@@ -69,18 +70,24 @@ def _migrated_databases(tmp_path) -> tuple[str, str]:
     template = Installation("template", isil="", code="", tmp=tmp_path, database_url="")
     if connection.vendor == "postgresql":
         base = dict(connection.settings_dict)
-        source = base["NAME"]
-        if not source.startswith("test_"):  # no test database in this run: migrate one (kept for the next run)
-            source = "ill_h6_template"
-            if postgres_comment(base, source) != migrations_fingerprint():
-                recreate_postgres(base, source)
-                template.database_url = postgres_url(base, source)
-                template.manage("migrate", "--noinput")
-                postgres_comment(base, source, migrations_fingerprint())
+        urls = postgres_url(base, "ill_h6_a"), postgres_url(base, "ill_h6_b")
         connections.close_all()  # a template database must have no other session
+        if base["NAME"].startswith("test_"):  # pytest-django migrated a test database for this run
+            try:
+                for name in ("ill_h6_a", "ill_h6_b"):
+                    recreate_postgres(base, name, template=base["NAME"])
+                return urls
+            except psycopg.errors.ObjectInUse:  # another session holds it: use our own template
+                pass
+        source = "ill_h6_template"  # kept between runs, migrated again when a migration file changes
+        if postgres_comment(base, source) != migrations_fingerprint():
+            recreate_postgres(base, source)
+            template.database_url = postgres_url(base, source)
+            template.manage("migrate", "--noinput")
+            postgres_comment(base, source, migrations_fingerprint())
         for name in ("ill_h6_a", "ill_h6_b"):
             recreate_postgres(base, name, template=source)
-        return postgres_url(base, "ill_h6_a"), postgres_url(base, "ill_h6_b")
+        return urls
     if IN_CI:
         pytest.fail("the two-installation test needs PostgreSQL under CI=true (DATABASE_URL)", pytrace=False)
     path = tmp_path / "template.sqlite3"
