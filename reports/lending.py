@@ -20,7 +20,7 @@ from collections import defaultdict
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import ExtractMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -83,11 +83,9 @@ def month_label(month: datetime.date) -> str:
     return date_format(month, "M")
 
 
-def _as_month(value) -> datetime.date:
-    if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-        return datetime.date(value.year, value.month, 1)
-    return datetime.date(value.year, value.month, 1)
+def _month_dates(scope: Scope) -> dict[int, datetime.date]:
+    """{calendar month: its first day} in the scope's fiscal year (a month number is unique in one)."""
+    return {month.month: month for month in _months(scope)}
 
 
 def _where(scope: Scope) -> str:
@@ -151,45 +149,74 @@ def _stacked(rows) -> Chart:
 # The grouped reads ----------------------------------------------------------------------------
 
 
-RECEIVED_DIMS = ("month", "kind", "source", "status", "unfilled_reason", "borrower__kind", "borrower__country")
+# What the period's received requests are counted by: (counter, condition), each a COUNT … FILTER of one
+# grouped query (by month received and kind), so that PostgreSQL does the counting and two dozen rows
+# come back however many requests there are.
+OUTCOME_STATES = {
+    "supplied": SUPPLIED_STATES,
+    "unfilled": {S.UNFILLED},
+    "cancelled": {S.CANCELLED},
+    "open": set(S.values) - SUPPLIED_STATES - {S.UNFILLED, S.CANCELLED},
+}
+OVERSEAS_Q = Q(borrower__kind=K.OVERSEAS) | (~Q(borrower__country="") & ~Q(borrower__country__iexact="JP"))
+COUNTERS = (
+    *((("source", value), Q(source=value)) for value in LR.Source.values),
+    *((("outcome", name), Q(status__in=sorted(states))) for name, states in OUTCOME_STATES.items()),
+    *((("reason", value), Q(status=S.UNFILLED, unfilled_reason=value)) for value in (*LR.UnfilledReason.values, "")),
+    *((("borrower", value), Q(borrower__kind=value)) for value in K.values),
+    (("overseas", True), OVERSEAS_Q),
+)
 
 
-def _received(scope: Scope) -> list[dict]:
-    """The period's incoming requests grouped by month received, kind, source, status, reason and
-    borrower kind / country: one query on the received_at range (a few hundred groups a year)."""
-    return list(
+def _received(scope: Scope) -> dict:
+    """{(first day of the month received, kind): {"n": received, (counter, value): n, …}} for the
+    period: one query on the received_at range (months read as numbers in the site's time zone)."""
+    dates = _month_dates(scope)
+    aggregates = {"n": Count("id"), **{f"c{i}": Count("id", filter=q) for i, (_key, q) in enumerate(COUNTERS)}}
+    rows = (
         LR.objects.filter(_in("received_at", scope))
-        .annotate(month=TruncMonth("received_at"))
-        .values(*RECEIVED_DIMS)
-        .annotate(n=Count("id"))
+        .annotate(month=ExtractMonth("received_at"))
+        .values("month", "kind")
+        .annotate(**aggregates)
         .order_by()
     )
+    received = {}
+    for row in rows:
+        counts = {key: row[f"c{i}"] for i, (key, _q) in enumerate(COUNTERS)}
+        counts["n"] = row["n"]
+        counts[("overseas", False)] = row["n"] - counts[("overseas", True)]
+        received[(dates[row["month"]], row["kind"])] = counts
+    return received
 
 
-def _sum(groups, *dims, where=None) -> dict:
-    out = defaultdict(int)
-    for g in groups:
-        if where is None or where(g):
-            out[tuple(_as_month(g[d]) if d == "month" else g[d] for d in dims)] += g["n"]
-    return out
+def _count(received: dict, key, *, month=None, kind=None) -> int:
+    return sum(c[key] for (m, k), c in received.items() if month in (None, m) and kind in (None, k))
 
 
-def _shipped_hours(scope: Scope) -> list[dict]:
-    """Requests shipped in the period by month shipped, kind and whole hours received → shipped."""
-    return list(
+def _by_kind(received: dict, counter: str, values) -> dict:
+    """{(value, kind): n} of one counter, for _kind_rows."""
+    return {(value, kind): _count(received, (counter, value), kind=kind) for value in values for kind in KINDS}
+
+
+def _shipped_hours(scope: Scope) -> list[tuple]:
+    """Requests shipped in the period: [(first day of the month shipped, kind, whole hours received →
+    shipped, count)], one query on the shipped_at range."""
+    dates = _month_dates(scope)
+    rows = (
         LR.objects.filter(_in("shipped_at", scope))
-        .annotate(month=TruncMonth("shipped_at"), hours=WholeHours(F("shipped_at"), F("received_at")))
-        .values("month", "kind", "hours")
+        .annotate(month=ExtractMonth("shipped_at"), hours=WholeHours(F("shipped_at"), F("received_at")))
+        .values_list("month", "kind", "hours")
         .annotate(n=Count("id"))
         .order_by()
     )
+    return [(dates[month], kind, hours, n) for month, kind, hours, n in rows]
 
 
 # 1. Requests received -------------------------------------------------------------------------
 
 
-def _received_tables(scope: Scope, groups, where: str) -> list[Table]:
-    by_month = _sum(groups, "month", "kind")
+def _received_tables(scope: Scope, received: dict, where: str) -> list[Table]:
+    by_month = {key: counts["n"] for key, counts in received.items()}
     month_rows = _kind_rows([(month_label(m), m) for m in _months(scope)], by_month)
     received_note = _(
         "Requests other libraries sent us, by the month we received them (entered at the desk or arrived by "
@@ -207,7 +234,7 @@ def _received_tables(scope: Scope, groups, where: str) -> list[Table]:
     )
     by_kind.extra["headline"] = {"label": _("Lending requests received"), "value": by_kind.footer[3], "kind": COUNT}
 
-    by_borrower = _sum(groups, "borrower__kind", "kind")
+    by_borrower = _by_kind(received, "borrower", K.values)
     borrower_rows = _kind_rows([(str(label), value) for value, label in K.choices], by_borrower)
     borrower_table = Table(
         slug="lending-borrower-kind",
@@ -220,9 +247,7 @@ def _received_tables(scope: Scope, groups, where: str) -> list[Table]:
         summary=_("Requests received in %(where)s by the kind of library that asked.") % {"where": where},
     )
 
-    place = defaultdict(int)
-    for g in groups:
-        place[(is_overseas(g["borrower__kind"], g["borrower__country"]), g["kind"])] += g["n"]
+    place = _by_kind(received, "overseas", (False, True))
     place_rows = _kind_rows([(_("Domestic"), False), (_("Overseas"), True)], place)
     place_table = Table(
         slug="lending-domestic-overseas",
@@ -237,7 +262,7 @@ def _received_tables(scope: Scope, groups, where: str) -> list[Table]:
         summary=_("Requests received in %(where)s from libraries in Japan and abroad.") % {"where": where},
     )
 
-    by_source = _sum(groups, "source", "kind")
+    by_source = _by_kind(received, "source", LR.Source.values)
     source_rows = _kind_rows([(str(label), value) for value, label in LR.Source.choices], by_source)
     source_table = Table(
         slug="lending-source",
@@ -255,31 +280,14 @@ def _received_tables(scope: Scope, groups, where: str) -> list[Table]:
 # 2. Fill rate as a lender ---------------------------------------------------------------------
 
 
-def _outcome(status: str) -> str:
-    if status in SUPPLIED_STATES:
-        return "supplied"
-    if status == S.UNFILLED:
-        return "unfilled"
-    if status == S.CANCELLED:
-        return "cancelled"
-    return "open"
-
-
 def fill_rate_row(label, supplied: int, unfilled: int, cancelled: int, open_: int) -> list:
     received = supplied + unfilled + cancelled + open_
     return [label, received, supplied, unfilled, cancelled, open_, _rate(supplied, supplied + unfilled)]
 
 
-def _fill_rate_tables(scope: Scope, groups, where: str) -> list[Table]:
-    outcomes = defaultdict(int)
-    for g in groups:
-        outcomes[(_as_month(g["month"]), g["kind"], _outcome(g["status"]))] += g["n"]
-
+def _fill_rate_tables(scope: Scope, received: dict, where: str) -> list[Table]:
     def row(label, month=None, kind=None):
-        counts = {
-            o: sum(n for (m, k, oo), n in outcomes.items() if oo == o and month in (None, m) and kind in (None, k))
-            for o in ("supplied", "unfilled", "cancelled", "open")
-        }
+        counts = {o: _count(received, ("outcome", o), month=month, kind=kind) for o in OUTCOME_STATES}
         return fill_rate_row(label, counts["supplied"], counts["unfilled"], counts["cancelled"], counts["open"])
 
     columns = [
@@ -320,9 +328,9 @@ def _fill_rate_tables(scope: Scope, groups, where: str) -> list[Table]:
         footer=total,
     )
 
-    reasons = _sum(groups, "unfilled_reason", "kind", where=lambda g: g["status"] == S.UNFILLED)
+    reasons = _by_kind(received, "reason", (*LR.UnfilledReason.values, ""))
     reason_keys = [(str(label), value) for value, label in LR.UnfilledReason.choices]
-    if any(reason == "" for reason, _kind in reasons):
+    if any(n for (reason, _kind), n in reasons.items() if reason == ""):
         reason_keys.append((_("Not recorded"), ""))
     reason_rows = _kind_rows(reason_keys, reasons)
     reason_table = Table(
@@ -355,10 +363,10 @@ def _stats(histogram) -> tuple[int, float | None, float | None]:
 
 def _turnaround_tables(scope: Scope, shipped, where: str) -> list[Table]:
     histograms = defaultdict(dict)  # (month | None, kind | None) -> {hours: n}
-    for g in shipped:
-        hours = max(0, g["hours"] or 0)
-        for key in ((_as_month(g["month"]), g["kind"]), (_as_month(g["month"]), None), (None, g["kind"]), (None, None)):
-            histograms[key][hours] = histograms[key].get(hours, 0) + g["n"]
+    for month, kind, hours, n in shipped:
+        hours = max(0, hours or 0)
+        for key in ((month, kind), (month, None), (None, kind), (None, None)):
+            histograms[key][hours] = histograms[key].get(hours, 0) + n
     columns = [
         Column("shipped", _("Shipped"), COUNT),
         Column("median", _("Received → shipped, median (days)"), DAYS),
@@ -438,7 +446,7 @@ def _loans_table(scope: Scope, shipped, where: str) -> Table:
         overdue=Count("id", filter=Q(due_date__lt=today)),
         recalled=Count("id", filter=Q(recalled_at__isnull=False)),
     )
-    lent = sum(g["n"] for g in shipped if g["kind"] == LOAN)
+    lent = sum(n for _month, kind, _hours, n in shipped if kind == LOAN)
     renewals = dict(
         Renewal.objects.filter(
             _in("decided_at", scope), decision__in=[Renewal.Decision.GRANTED, Renewal.Decision.REFUSED]
@@ -482,7 +490,7 @@ UNSETTLED = (CS.OPEN, CS.INVOICED, CS.OFFSET_RECORDED)
 
 def _charges_table(scope: Scope, where: str) -> Table:
     groups = (
-        LendingCharge.objects.filter(_in("request__shipped_at", scope))
+        LendingCharge.objects.filter(_in("created_at", scope))
         .values("settlement", "state")
         .annotate(n=Count("id"), yen=Sum("total"))
         .order_by()
@@ -509,7 +517,7 @@ def _charges_table(scope: Scope, where: str) -> Table:
         rows=rows,
         chart=Chart("hbar", [r[0] for r in rows], [(_("Charged"), [r[2] for r in rows])], unit=YEN),
         note=_(
-            "The charge sent with each request we shipped in the period (whole yen, consumption tax included), "
+            "The charge made when we shipped each request in the period (whole yen, consumption tax included), "
             "by how it is settled: through the national fee-offset (料金相殺) for participants, by our invoice for "
             "the others, no charge when it came to nothing. Paid, waived and not settled yet: where those charges "
             "stand now."
@@ -674,10 +682,10 @@ def _copyright_tables(scope: Scope) -> list[Table]:
 def lending_tables(scope: Scope) -> list[Table]:
     """Every Table of the lending page for the scope (its branch is not used)."""
     where = _where(scope)
-    groups, shipped = _received(scope), _shipped_hours(scope)
+    received, shipped = _received(scope), _shipped_hours(scope)
     return [
-        *_received_tables(scope, groups, where),
-        *_fill_rate_tables(scope, groups, where),
+        *_received_tables(scope, received, where),
+        *_fill_rate_tables(scope, received, where),
         *_turnaround_tables(scope, shipped, where),
         _loans_table(scope, shipped, where),
         _charges_table(scope, where),
@@ -690,8 +698,8 @@ def index_tables(scope: Scope) -> list[Table]:
     """What the reports' index shows of lending (one query): requests received per month, whose
     headline is the number received, and the fill rate's table, whose headline is the rate."""
     where = _where(scope)
-    groups = _received(scope)
-    return [_received_tables(scope, groups, where)[0], _fill_rate_tables(scope, groups, where)[0]]
+    received = _received(scope)
+    return [_received_tables(scope, received, where)[0], _fill_rate_tables(scope, received, where)[0]]
 
 
 def survey_counts(fiscal_year: int) -> dict:

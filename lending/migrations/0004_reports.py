@@ -30,6 +30,10 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddIndex(
+            model_name="lendingcharge",
+            index=models.Index(fields=["created_at"], name="lending_charge_created"),
+        ),
+        migrations.AddIndex(
             model_name="invoice",
             index=models.Index(fields=["issued_on"], name="lending_invoice_issued"),
         ),

@@ -280,7 +280,7 @@ def test_the_cost_follows_the_period(year_of_lending):
         assert '"received_at" >=' in sql or '"shipped_at" >=' in sql or '"status" IN' in sql, sql
 
 
-def test_the_survey_lending_side(year_of_lending):
+def test_the_survey_lending_side(year_of_lending, branch):
     with translation.override("en"):
         copy_item, loan_item = str(survey.ITEMS["copy_received"]), str(survey.ITEMS["loan_lent"])
         received = str(survey.LENDING_COUNTED[survey.RECEIVED])
@@ -305,6 +305,10 @@ def test_the_survey_lending_side(year_of_lending):
     previous = {(r[0], r[1]): r[2:5] for r in survey.survey_tables(2025)[1].rows}
     assert previous[(copy_item, received)] == [1, 0, 1] and previous[(copy_item, shipped)] == [0, 0, 0]
     assert lending_table.chart.series[0][1] == [2, 2]  # supplied, domestic: copies, loans
+    # for the whole library: a branch does not change them, and the note says so
+    per_branch = survey.survey_tables(2026, branch_id=branch.pk)[1]
+    assert per_branch.rows == lending_table.rows
+    assert "whole library" in per_branch.note and "whole library" not in lending_table.note
 
 
 def test_the_page_and_its_exports(client, staff_user, year_of_lending, branch):
