@@ -195,19 +195,13 @@ def compare(statement: OffsetStatement) -> list[LendingLine]:
         else:
             used[charge.pk] = line.line
             rows[n] = _compare(line, req, charge)
+    fitting: dict[tuple[str, int], list[LendingCharge]] = {}  # (their participant ID, total) -> oldest first
+    for c in pool:
+        if not c.request.nacsis_ill_id:
+            fitting.setdefault(((c.borrower.nacsis_participant_id or "").upper(), c.total), []).append(c)
     for n in later:  # no request has the ID: the borrowing library and the amount, the oldest charge first
         line = lines[n]
-        charge = next(
-            (
-                c
-                for c in pool
-                if c.pk not in used
-                and not c.request.nacsis_ill_id
-                and (c.borrower.nacsis_participant_id or "").upper() == line.omlid
-                and c.total == line.total
-            ),
-            None,
-        )
+        charge = next((c for c in fitting.get((line.omlid, line.total), ()) if c.pk not in used), None)
         if charge is None:
             note = _("No lending request here has this NACSIS-ILL ID, and no charge of ours fits it.")
             rows[n] = LendingLine(Outcome.ONLY_STATEMENT, line=line, notes=[note])

@@ -5,7 +5,9 @@ staff confirm them, all or nothing."""
 import datetime
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -201,3 +203,22 @@ def test_the_statement_page_links_to_the_lending_side(book, client, staff):
     client.force_login(staff)
     page = client.get(reverse("reports:offset_statement", args=[statement.pk]))
     assert reverse("reports:offset_lending", args=[statement.pk]) in page.content.decode()
+
+
+def test_the_page_costs_the_same_queries_however_many_lines(hokushin, staff, client):
+    client.force_login(staff)
+
+    def queries(statement):
+        url = reverse("reports:offset_lending", args=[statement.pk])
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    lent(hokushin, staff, 1600, "FA26000701AA")
+    few = queries(import_lines(lending_line("FA26000701AA", 1600)))
+    for n in range(2, 8):
+        lent(hokushin, staff, 1600, f"FA2600070{n}AA")
+        lent(hokushin, staff, 900)  # only here
+    many = queries(import_lines(*(lending_line(f"FA2600070{n}AA", 1600) for n in range(1, 8))))
+    assert many == few
