@@ -1,6 +1,11 @@
 """The lending demo (`manage.py load_lending_demo`): requests in every state of the desk's day, made by
 the services, and loading it twice changes nothing."""
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core.management import call_command
 
@@ -34,3 +39,26 @@ def test_the_lending_demo_fills_the_desk_and_loads_twice_alike():
 def test_the_lending_demo_loads_on_its_own():
     call_command("load_lending_demo")
     assert LendingRequest.objects.count() == 9
+
+
+LENDING_PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "print(json.dumps([settings.LENDING_INVOICE_ISSUER, settings.LENDING_BANK_DETAILS]))"
+)
+
+
+def lending_settings(module, **env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LENDING_", "DJANGO_SETTINGS", "DATABASE_URL"))}
+    env = {**clean, "DJANGO_SETTINGS_MODULE": module, "DJANGO_SECRET_KEY": "x" * 60, **env}
+    result = subprocess.run([sys.executable, "-c", LENDING_PROBE], capture_output=True, text=True, env=env, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_make_run_has_demo_issuer_and_bank_details_unless_the_environment_gives_them():
+    issuer, bank = lending_settings("config.settings.local")
+    assert issuer["name"] == "デモ大学附属図書館" and issuer["registration_number"] == "T0000000000000"
+    assert bank["bank"] == "デモ銀行" and bank["account_holder_kana"] == "ﾃﾞﾓﾀﾞｲｶﾞｸ"
+    issuer, bank = lending_settings("config.settings.local", LENDING_INVOICE_ISSUER_NAME="東都大学附属図書館")
+    assert issuer["name"] == "東都大学附属図書館"
+    issuer, bank = lending_settings("config.settings.test")
+    assert issuer["name"] == "" and bank["bank"] == ""  # everywhere else empty unless configured
