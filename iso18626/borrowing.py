@@ -126,8 +126,16 @@ def action_message(request: Request, peer: Peer, action: str, note: str = "") ->
 
 
 def _their_id(request: Request, peer: Peer) -> str:
-    candidate = _candidate(request, peer)
-    return candidate.lender_reference if candidate is not None else ""
+    """The peer's own id of our request, as its messages gave it ("" before it sent any: a lender's
+    reference typed by staff at ordering is not sent as theirs)."""
+    return (
+        Message.objects.filter(direction=Message.Direction.IN, peer=peer, requesting_agency_request_id=request.number)
+        .exclude(supplying_agency_request_id="")
+        .order_by("-pk")
+        .values_list("supplying_agency_request_id", flat=True)
+        .first()
+        or ""
+    )
 
 
 def _candidate(request: Request, peer: Peer) -> LenderCandidate | None:

@@ -239,8 +239,9 @@ def _purpose_of(message: xml.Request, kind: str) -> tuple[str, str]:
     if kind != COPY:
         return Request.Purpose.RESEARCH, ""
     key = _key(compliance)
-    if key.startswith(_key(COPYRIGHT_COMPLIANCE)):
-        return (Request.Purpose.STUDY if key.endswith("study") else Request.Purpose.RESEARCH), ""
+    if key.startswith(_key(COPYRIGHT_COMPLIANCE)):  # ours: "JP-Art31-<purpose>"
+        purpose = key[len(_key(COPYRIGHT_COMPLIANCE)) :]
+        return (purpose if purpose in Request.Purpose.values else Request.Purpose.OTHER), ""
     if compliance:
         note = _("Copyright compliance declared by the borrowing library: %(value)s.") % {"value": compliance[:100]}
         return Request.Purpose.RESEARCH, note

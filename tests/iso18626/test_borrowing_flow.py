@@ -163,13 +163,24 @@ def test_will_supply_and_loaned_are_noted_for_staff_with_due_date_and_charge(pee
 
 
 def test_recording_the_arrival_sends_received_and_the_return_shipped_return(peer, staff_user, undergraduate):
-    request = ordered(peer, staff_user, undergraduate)
+    request = submitted(undergraduate)
+    services.order(request, actor=staff_user, lenders=[peer.library], lender_reference="typed by staff")
+    lender_says(peer, request, "WillSupply", reason="RequestResponse", supplier_id="L26-000042")
     services.record_arrival(request, actor=staff_user, lender_due_date=f.future(30))
     Request.objects.filter(pk=request.pk).update(status=S.RETURNED)  # (handed over and back: not this test's)
     services.send_back(request, actor=staff_user)
     actions = [m.action for m in sent(peer) if isinstance(m, xml.RequestingAgencyMessage)]
     assert actions == ["Received", "ShippedReturn"]
-    assert all(m.header.requesting_agency_request_id == request.number for m in sent(peer))
+    for message in sent(peer)[1:]:  # (after the request): our id, and theirs as their message gave it
+        assert message.header.requesting_agency_request_id == request.number
+        assert message.header.supplying_agency_request_id == "L26-000042"
+
+
+def test_before_the_lender_gave_its_id_none_is_sent_as_theirs(peer, staff_user, undergraduate):
+    request = submitted(undergraduate)
+    services.order(request, actor=staff_user, lenders=[peer.library], lender_reference="typed by staff")
+    services.record_arrival(request, actor=staff_user, lender_due_date=f.future(30))
+    assert sent(peer)[-1].header.supplying_agency_request_id == ""
 
 
 def test_unfilled_moves_the_request_to_the_next_candidate(peer, lender, staff_user, undergraduate):

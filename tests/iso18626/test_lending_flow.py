@@ -155,6 +155,7 @@ def test_a_copy_carries_the_purpose_declared_under_art_31(peer):
     )
     assert (req.issn, req.page_count, req.pages, req.purpose) == ("1234-5679", 10, "101-110", "research")
     assert received(peer, copy_request("A-0003", compliance="JP-Art31-Study")).purpose == "study"
+    assert received(peer, copy_request("A-0005", compliance="JP-Art31-Other")).purpose == "other"
     undeclared = received(peer, copy_request("A-0004", compliance=""))
     assert undeclared.purpose == "other" and "no copyright compliance" in undeclared.requester_note
 
