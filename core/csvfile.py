@@ -10,6 +10,7 @@ as such, with its line.
     encoding_of(data)          -> "utf-8-sig" | "cp932"   FileProblem naming the line otherwise
     text_stream(data, enc)     -> a text file for csv.reader / csv.DictReader, read as a stream
     numbered(reader)           -> (first line, last line, row) of each row; CSVLineError
+    require_columns(...)       a FileProblem on line 1 naming each required column not found
     Problems                   the bad lines: all counted, the first `keep` kept with their line
 """
 
@@ -28,6 +29,7 @@ NUL_BYTE = _("the file contains a NUL byte on this line: is it a binary or UTF-1
 NEITHER = _("the file is neither UTF-8 nor Shift_JIS text (line %(utf8)d is not UTF-8, line %(sjis)d is not Shift_JIS)")
 FIELD_TOO_LONG = _("a field is longer than %(limit)s characters (is a quotation mark not closed?)")
 NOT_CSV = _("the line cannot be read as CSV (%(error)s)")
+NO_COLUMN = _("the header has no column for %(columns)s (accepted names — %(accepted)s)")
 
 
 class RecordError(ValueError):
@@ -119,6 +121,15 @@ def csv_problem(exc: csv.Error) -> str:
     if "field limit" in text:
         return str(FIELD_TOO_LONG % {"limit": f"{csv.field_size_limit():,}"})
     return str(NOT_CSV % {"error": text})
+
+
+def require_columns(found, accepted: dict[str, tuple | list], required) -> None:
+    """A FileProblem on the header line when a `required` column is not among those `found`,
+    listing the names `accepted` for each missing one."""
+    missing = [name for name in required if name not in found]
+    if missing:
+        names = "; ".join(f"{name}: {', '.join(accepted[name])}" for name in missing)
+        raise FileProblem(1, NO_COLUMN % {"columns": ", ".join(missing), "accepted": names})
 
 
 def numbered(reader) -> Iterator[tuple[int, int, list | dict]]:

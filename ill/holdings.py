@@ -180,14 +180,7 @@ def read_csv(data: bytes, problems: Problems) -> Iterator[HoldingRecord | int]:
             if alias in headers:
                 column[name] = headers[alias]
                 break
-    missing = [name for name in REQUIRED_COLUMNS if name not in column]
-    if missing:
-        accepted = "; ".join(f"{name}: {', '.join(COLUMNS[name])}" for name in missing)
-        raise FileProblem(
-            1,
-            _("the header has no column for %(columns)s (accepted names — %(accepted)s)")
-            % {"columns": ", ".join(missing), "accepted": accepted},
-        )
+    csvfile.require_columns(column, COLUMNS, REQUIRED_COLUMNS)
     seen_any = False
     for _first, line, row in csvfile.numbered(reader):  # a record is numbered by its last line
         seen_any = True

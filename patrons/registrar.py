@@ -293,14 +293,7 @@ def read(data: bytes, problems: Problems, on_line: Callable[[int], None] | None 
             if _key(alias) in keys:
                 column[name] = keys.index(_key(alias))
                 break
-    missing = [name for name in REQUIRED_COLUMNS if name not in column]
-    if missing:
-        accepted = "; ".join(f"{name}: {', '.join(COLUMNS[name])}" for name in missing)
-        raise FileProblem(
-            1,
-            _("the header has no column for %(columns)s (accepted names — %(accepted)s)")
-            % {"columns": ", ".join(missing), "accepted": accepted},
-        )
+    csvfile.require_columns(column, COLUMNS, REQUIRED_COLUMNS)
     lookups = Lookups()
     seen: dict[str, int] = {}
     any_row = False

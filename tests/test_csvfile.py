@@ -67,3 +67,12 @@ def test_problems_keep_the_first_ones_and_count_all():
 def test_the_readers_share_the_errors():
     assert holdings.FileProblem is registrar.FileProblem is csvfile.FileProblem
     assert holdings.RecordError is registrar.RecordError is csvfile.RecordError
+
+
+@translation.override("en")
+def test_a_missing_column_is_named_with_the_names_accepted_for_it():
+    csvfile.require_columns({"id": 0, "title": 1}, {"id": ("id",), "title": ("title",)}, ["id", "title"])
+    with pytest.raises(csvfile.FileProblem) as missing:
+        csvfile.require_columns({"id": 0}, {"id": ("id",), "title": ("title", "タイトル")}, ["id", "title"])
+    assert missing.value.line == 1
+    assert missing.value.message == "the header has no column for title (accepted names — title: title, タイトル)"
