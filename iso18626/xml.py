@@ -1,12 +1,13 @@
 """ISO 18626 (2021 revision) messages as dataclasses: build them to XML, parse XML into them.
 
-The schema is the standard's own XSD (`iso18626/schema/ISO18626-v1_2.xsd`, OCLC's "Version 2021-2 June
-2022"); every message we build is validated against it before it leaves (a failure is a bug here and
-raises `InvalidOutgoing`), and every message we receive is validated before it is believed.
+The schema is ours, written for this project from the standard's data dictionary
+(`iso18626/schema/iso18626-2021.xsd`; settings.ISO18626_SCHEMA_PATH may name the official XSD from
+illtransactions.org instead); every message we build is validated against it before it leaves (a failure
+is a bug here and raises `InvalidOutgoing`), and every message we receive is validated before it is believed.
 
 Receiving is safe: the body is capped (`MAX_BODY_BYTES`), parsed by defusedxml (no DTD, no entity
-expansion, no network), then validated. A message that is valid only against the 2017 schema (ReShare
-and other systems still send it; same namespace, `version` "1.2") is accepted too, and its renamed
+expansion, no network), then validated. A message that is valid only against the 2017 schema (`iso18626-2017.xsd`,
+also ours; WorldShare ILL and older ReShare messages; same namespace) is accepted too, and its renamed
 elements are read (`sentVia` → `delivery_method`, `deliveredFormat` → `item_format`, `offeredCosts`
 in `messageInfo` → `retry_info.offered_costs`); `schema_year` on the message says which one matched.
 We always send 2021 messages.
@@ -33,13 +34,14 @@ from pathlib import Path
 import defusedxml.ElementTree as DET
 import xmlschema
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from django.conf import settings
 
 NS = "http://illtransactions.org/2013/iso18626"
 VERSION = "1.2"
 MAX_BODY_BYTES = 1_000_000
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
-SCHEMA_2021 = SCHEMA_DIR / "ISO18626-v1_2.xsd"
-SCHEMA_2017 = SCHEMA_DIR / "ISO18626-2017-v1_2.xsd"
+SCHEMA_2021 = SCHEMA_DIR / "iso18626-2021.xsd"  # ours; settings.ISO18626_SCHEMA_PATH may replace it
+SCHEMA_2017 = SCHEMA_DIR / "iso18626-2017.xsd"  # ours; only to accept a received 2017 message
 
 # Closed code lists of the standard (the XSD's enumerations), for the flows to compare against.
 MESSAGE_TYPES = (
@@ -593,9 +595,22 @@ def now() -> datetime.datetime:
 ET.register_namespace("ill", NS)
 
 
-@functools.cache
+def schema_path(year: int = 2021) -> Path:
+    """The XSD messages of that revision are validated against: for 2021 settings.ISO18626_SCHEMA_PATH
+    when set (e.g. the official XSD from illtransactions.org), else ours; for 2017 always ours."""
+    if year == 2021:
+        configured = getattr(settings, "ISO18626_SCHEMA_PATH", "")
+        return Path(configured) if configured else SCHEMA_2021
+    return SCHEMA_2017
+
+
 def _schema(year: int) -> xmlschema.XMLSchema:
-    return xmlschema.XMLSchema(str(SCHEMA_2021 if year == 2021 else SCHEMA_2017))
+    return _load_schema(str(schema_path(year)))
+
+
+@functools.cache
+def _load_schema(path: str) -> xmlschema.XMLSchema:
+    return xmlschema.XMLSchema(path)
 
 
 def _reason(error) -> str:
