@@ -9,8 +9,10 @@ from django.db import transaction
 from config.celery_app import app
 from fees import tasks as fees_tasks
 from ill import tasks as ill_tasks
+from iso18626 import tasks as iso18626_tasks
 from notifications import health, services, tasks
 from notifications.models import OutboxMessage
+from reports import tasks as reports_tasks
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +49,9 @@ def test_every_other_task_goes_to_the_default_queue(task_name):
 
 
 def test_every_scheduled_task_exists_and_is_routed():
+    # Imported at the top, as the worker's autodiscovery would: run alone, this test sees every task.
     assert fees_tasks.monitor_budgets_task.name in app.tasks and ill_tasks.due_soon_task.name in app.tasks
+    assert reports_tasks.refresh_rollup_task.name in app.tasks and iso18626_tasks.sweep_task.name in app.tasks
     for entry in app.conf.beat_schedule.values():
         assert entry["task"] in app.tasks
         assert queue_of(entry["task"]) in {"email", "celery"}
