@@ -384,8 +384,9 @@ def _check_holding(req: LendingRequest, holding: LocalHolding) -> None:
         raise ServiceError(message, code="holding_unavailable", field="holding", params=params)
     if req.is_loan:
         # Two members of staff promising the same copy to two libraries at once: its row serialises them
-        # (each has locked its own request first, so they cannot deadlock).
-        LocalHolding.objects.select_for_update().filter(pk=holding.pk).first()
+        # (each has locked its own request first, so they cannot deadlock). FOR NO KEY UPDATE: rows that
+        # refer to the holding can still be written meanwhile.
+        LocalHolding.objects.select_for_update(no_key=True).filter(pk=holding.pk).first()
         other = (
             LendingRequest.objects.filter(holding=holding, kind="loan", status__in=HOLDING_TAKEN_STATES)
             .exclude(pk=req.pk)
@@ -510,7 +511,7 @@ def start_copying(req: LendingRequest, *, actor, override_reason: str = "") -> L
     if locked.patron_reference:
         # One copy per person: two copies of the same article for the same person started at the same
         # moment would each find no earlier copy. Their library's row serialises them.
-        LendingInstitution.objects.select_for_update().filter(pk=locked.borrower_id).first()
+        LendingInstitution.objects.select_for_update(no_key=True).filter(pk=locked.borrower_id).first()
     refusals = copyright.check(locked)
     data = {}
     if refusals:

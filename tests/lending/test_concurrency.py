@@ -145,3 +145,41 @@ def test_two_staff_promising_the_same_copy_to_two_libraries_at_once_promise_it_o
     )
     assert outcomes == ["holding_promised", "ok"]
     assert LendingRequest.objects.filter(holding=book, status=LendingRequest.Status.WILL_SUPPLY).count() == 1
+
+
+def test_the_locks_that_serialise_copying_do_not_hold_up_that_librarys_other_requests(staff, monkeypatch):
+    """start_copying locks the borrowing library's row (one copy per person) FOR NO KEY UPDATE: a new
+    request from that library (a row referring to it) is recorded meanwhile instead of waiting."""
+    library = f.LendingInstitutionFactory()
+    req = services.will_supply(receive_copy(library, patron_reference="P-1"), actor=staff)
+    locked, release = threading.Event(), threading.Event()
+    original = copyright.check
+
+    def held_check(r):
+        locked.set()
+        release.wait(10)
+        return original(r)
+
+    monkeypatch.setattr(copyright, "check", held_check)
+    outcomes = []
+
+    def copying():
+        try:
+            services.start_copying(LendingRequest.objects.get(pk=req.pk), actor=staff)
+            outcomes.append("ok")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=copying)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            receive_loan(library, their_reference="NEW-1")  # waited for start_copying before: lock timeout
+    finally:
+        release.set()
+        thread.join(20)
+    assert outcomes == ["ok"]
+    assert LendingRequest.objects.filter(borrower=library, their_reference="NEW-1").exists()
