@@ -150,7 +150,7 @@ def _compare(line: OffsetLine, req: LendingRequest, charge: LendingCharge) -> Le
                 "diff": f"{line.total - charge.total:+,}",
             }
         )
-    if charge.settlement != Settlement.OFFSET:
+    if charge.settlement == Settlement.INVOICE:  # a free loan (0 yen both sides) matches as it is
         outcome = Outcome.NOT_OFFSET if outcome == Outcome.MATCHED else outcome
         notes.append(
             _("Here the charge is settled as “%(settlement)s”, not through the fee-offset.")

@@ -222,3 +222,10 @@ def test_the_page_costs_the_same_queries_however_many_lines(hokushin, staff, cli
         lent(hokushin, staff, 900)  # only here
     many = queries(import_lines(*(lending_line(f"FA2600070{n}AA", 1600) for n in range(1, 8))))
     assert many == few
+
+
+def test_a_free_loan_in_the_statement_at_zero_yen_matches_and_is_nothing_to_settle(hokushin, staff):
+    free = lent(hokushin, staff, 0, "FA26000801AA")
+    statement = import_lines(lending_line("FA26000801AA", 0))
+    (row,) = offset_lending.compare(statement)
+    assert (row.outcome, row.charge, row.settleable) == (OUT.MATCHED, free, False)
