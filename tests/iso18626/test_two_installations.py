@@ -14,6 +14,7 @@ under CI=true PostgreSQL is required — and on SQLite files otherwise.
 import secrets
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import environ
 import psycopg
@@ -117,25 +118,32 @@ def libraries(tmp_path_factory, django_db_setup, django_db_blocker):
     a.alias, b.alias = _alias("library_a", url_a), _alias("library_b", url_b)
     secret = secrets.token_hex(16)
     try:
-        b.setup(
-            role="lender",
-            password=PASSWORD,
-            secret=secret,
-            other={"isil": A_ISIL, "url": a.url, "code": a.code, "name": "Library A"},
-            holdings=[
-                ["B-0001", LOAN["title"], "007.13/B", "isbn", LOAN["isbn"]],
-                ["B-0002", COPY["title"], "P/JOE", "issn", COPY["issn"]],
-            ],
-        )
-        setup_a = a.setup(
-            role="borrower",
-            password=PASSWORD,
-            secret=secret,
-            other={"isil": B_ISIL, "url": b.url, "code": b.code, "name": "Library B"},
-            requests={"loan": LOAN, "copy": COPY, "refused": REFUSED},
-        )
-        a.start()
-        b.start()
+        with ThreadPoolExecutor(2) as pool:  # the two installations are set up side by side
+            lender = pool.submit(
+                b.setup,
+                role="lender",
+                password=PASSWORD,
+                secret=secret,
+                other={"isil": A_ISIL, "url": a.url, "code": a.code, "name": "Library A"},
+                holdings=[
+                    ["B-0001", LOAN["title"], "007.13/B", "isbn", LOAN["isbn"]],
+                    ["B-0002", COPY["title"], "P/JOE", "issn", COPY["issn"]],
+                ],
+            )
+            borrower = pool.submit(
+                a.setup,
+                role="borrower",
+                password=PASSWORD,
+                secret=secret,
+                other={"isil": B_ISIL, "url": b.url, "code": b.code, "name": "Library B"},
+                requests={"loan": LOAN, "copy": COPY, "refused": REFUSED},
+            )
+            lender.result()
+            setup_a = borrower.result()
+        a.launch()
+        b.launch()
+        a.wait_ready()
+        b.wait_ready()
         print(f"two installations: set up and serving after {time.monotonic() - started:.0f} s")
         with django_db_blocker.unblock():
             yield {"a": a, "b": b, "numbers": setup_a["numbers"], "patron_email": setup_a["patron_email"]}

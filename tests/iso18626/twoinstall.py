@@ -140,6 +140,10 @@ class Installation:
         return self.shell(SETUP.read_text(encoding="utf-8"), **params)
 
     def start(self):
+        self.launch()
+        self.wait_ready()
+
+    def launch(self):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"],
@@ -149,7 +153,9 @@ class Installation:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 60
+
+    def wait_ready(self, timeout: float = 120):
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"[{self.name}] the server stopped:\n{self.server_log()}")
@@ -158,7 +164,7 @@ class Installation:
                 return
             except requests.RequestException:
                 time.sleep(0.3)
-        raise AssertionError(f"[{self.name}] the server did not answer within 60 s:\n{self.server_log()}")
+        raise AssertionError(f"[{self.name}] the server did not answer within {timeout:.0f} s:\n{self.server_log()}")
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
