@@ -650,7 +650,11 @@ def recall(req: LendingRequest, *, actor, new_due_date: datetime.date, note: str
     locked = _lock(req)
     _ensure_out_on_loan(locked, "recall")
     today = timezone.localdate()
-    if not isinstance(new_due_date, datetime.date) or new_due_date < today:
+    if (
+        not isinstance(new_due_date, datetime.date)
+        or isinstance(new_due_date, datetime.datetime)
+        or new_due_date < today
+    ):
         raise ServiceError(RECALL_DATE_PAST, code="recall_date_past", field="new_due_date")
     if new_due_date > today + bounds.DUE_DATE_AHEAD:
         raise ServiceError(DUE_DATE_TOO_FAR, code="due_date_too_far", field="new_due_date")

@@ -503,6 +503,8 @@ def test_an_overdue_loan_is_not_renewed_to_a_day_already_past_nor_recalled_to_ye
     assert exc.value.code == "due_date_too_far"
     with pytest.raises(ServiceError):
         services.recall(req, actor=staff, new_due_date="2026-12-24")  # not a date: a 400, not a TypeError
+    with pytest.raises(ServiceError):
+        services.recall(req, actor=staff, new_due_date=timezone.now())  # a datetime is not compared with a date
     req.refresh_from_db()
     assert req.due_date == in_days(-10) and req.recalled_at is None
     services.decide_renewal(renewal, actor=staff, grant=True, new_due_date=in_days(14))
