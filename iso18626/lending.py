@@ -332,9 +332,20 @@ def _their_request(message: xml.RequestingAgencyMessage, peer: Peer) -> LendingR
 
 
 def handle_action(message: xml.RequestingAgencyMessage, *, peer: Peer, stored: Message) -> None:
-    """The borrowing library's Cancel, Renew, Received, ShippedReturn, StatusRequest or Notification."""
+    """The borrowing library's Cancel, Renew, Received, ShippedReturn, StatusRequest or Notification.
+    What our services refuse (a note they find too long, a move the request's state no longer allows
+    because another message moved it meanwhile) is answered ERROR, never a 500 the peer would retry."""
     req = _their_request(message, peer)
-    action, note = message.action, message.note
+    try:
+        _act(req, peer, message.action, (message.note or "")[:NOTE_LENGTH])
+    except ServiceError as exc:
+        raise dispatch.Refused("UnrecognisedDataValue", f"{message.action}: {exc}"[:500]) from exc
+
+
+NOTE_LENGTH = 2000  # of their note, kept with ours (the lending history takes up to 5,000 characters)
+
+
+def _act(req: LendingRequest, peer: Peer, action: str, note: str) -> None:
     if action == "Cancel":
         if lifecycle.LENDING.can("cancel", req.status, req.kind):
             services.cancel(req, note=note)  # the event answers CancelResponse "Y"
@@ -342,7 +353,7 @@ def handle_action(message: xml.RequestingAgencyMessage, *, peer: Peer, stored: M
             send(req, peer, "CancelResponse", answer=False, note=_("It has already been sent."))
     elif action == "Renew":
         try:
-            services.ask_renewal(req, note=note)  # the desk decides; its event answers RenewResponse
+            services.ask_renewal(req, note=note[:300])  # the desk decides; its event answers RenewResponse
         except ServiceError as exc:
             send(req, peer, "RenewResponse", answer=False, note=str(exc))
     elif action == "Received":

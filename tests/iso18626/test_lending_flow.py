@@ -8,6 +8,7 @@ import decimal
 import pytest
 from django.utils import timezone
 
+from core.errors import TransitionNotAllowed
 from iso18626 import lending as flow
 from iso18626 import transport, xml
 from iso18626.models import Message, Peer
@@ -324,3 +325,19 @@ def test_an_overdue_loan_is_told_once_per_due_date(peer, staff, holding):
     services.will_supply(typed, actor=staff)
     services.ship(typed, actor=staff, shipping_method="mail", due_date=in_days(30))
     assert flow.tell_overdue(in_days(40)) == 0  # not asked by ISO 18626: nothing to tell
+
+
+def test_a_long_note_is_kept_cut_and_a_refused_move_is_an_error_not_a_500(peer, staff, monkeypatch):
+    req = received(peer, copy_request())
+    long_note = "x" * 9000
+    assert received(peer, action("A-0002", "Notification", long_note)).events.last().note.endswith("x" * 100)
+
+    def refuse(*args, **kwargs):
+        raise TransitionNotAllowed("moved meanwhile", code="transition_not_allowed")
+
+    monkeypatch.setattr(services, "cancel", refuse)  # another message moved it between our check and the lock
+    status, confirmation = post(peer, action("A-0002", "Cancel"))
+    assert status == 200 and not confirmation.ok
+    assert confirmation.errors[0].error_type == "UnrecognisedDataValue"
+    req.refresh_from_db()
+    assert req.status == S.RECEIVED
