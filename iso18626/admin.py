@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import models, transaction
 from django.utils import timezone
@@ -8,8 +9,48 @@ from iso18626 import transport
 from iso18626.models import Message, Peer
 
 
+def _https_by_default(db_field, **kwargs):
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
+class PeerForm(forms.ModelForm):
+    """The shared secret is write-only: never shown (not even in the page's HTML), required for a new
+    peer, and kept as stored when the field is left blank on an existing one."""
+
+    shared_secret = forms.CharField(
+        label=_("shared secret"),
+        max_length=200,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+    class Meta:
+        model = Peer
+        fields = ["library", "endpoint_url", "shared_secret", "accept_unsigned", "active", "notes"]
+        formfield_callback = _https_by_default
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["shared_secret"]
+        if self.instance.pk:
+            field.help_text = _("A secret is stored. Leave this blank to keep it; type a new one to replace it.")
+        else:
+            field.required = True
+            field.help_text = Peer._meta.get_field("shared_secret").help_text
+
+    def clean_shared_secret(self):
+        secret = self.cleaned_data.get("shared_secret") or ""
+        if not secret and self.instance.pk:
+            return Peer.objects.filter(pk=self.instance.pk).values_list("shared_secret", flat=True).get()
+        return secret
+
+
 @admin.register(Peer)
 class PeerAdmin(admin.ModelAdmin):
+    form = PeerForm
     list_display = ["library", "isil", "endpoint_url", "active", "accept_unsigned"]
     list_filter = ["active", "accept_unsigned"]
     search_fields = ["library__name", "library__code", "library__isil", "endpoint_url"]
