@@ -20,6 +20,7 @@ RUN_ENV = $(if $(RUN_SITE_URL),SITE_URL='$(RUN_SITE_URL)')
 run: install translations ## create the venv, install, migrate, load the demo and serve on $(HOST):$(PORT)
 	$(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py load_demo
+	$(RUN_ENV) $(PY) manage.py load_lending_demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (SQLite, Celery tasks run eagerly, e-mail printed here)"
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -17,4 +17,8 @@ BEAT_SCHEDULE = {
     "anonymise-requests": {"task": "ill.tasks.anonymise_closed_requests_task", "schedule": crontab(hour=3, minute=30)},
     # The report pages' monthly figures (reports.rollup): the months changed since the last refresh.
     "reports-rollup": {"task": "reports.tasks.refresh_rollup_task", "schedule": 300.0},
+    # ISO 18626 (iso18626.transport): what a peer did not confirm is sent again when due.
+    "iso18626-outbox": {"task": "iso18626.tasks.sweep_task", "schedule": 60.0},
+    # ISO 18626 (iso18626.lending): our loans overdue with a peer are told to it (once per due date).
+    "iso18626-overdue": {"task": "iso18626.lending.tell_overdue_task", "schedule": crontab(hour=9, minute=15)},
 }

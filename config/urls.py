@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
@@ -25,7 +26,11 @@ urlpatterns = [
     path("openurl", ill_views.openurl_link, name="openurl"),
     path("openurl/", ill_views.openurl_link),
     path("desk/reports/", include("reports.urls")),
+    path("desk/lending/", include("lending.urls")),
+    path("iso18626/", include("iso18626.urls")),
     path("desk/", include("ill.urls_desk")),
     path("i18n/setlang/", patron_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]
+if settings.SAML_ENABLED:  # the campus sign-in (djangosaml2's views and the refusal page), off by default
+    urlpatterns.append(path("saml2/", include("patrons.urls_saml")))

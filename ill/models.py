@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core import bounds
+from core.models import ImportJob
 from core.text import localized
 from fees.models import PUBLIC_EXPENSES, Delivery, ExpenseType
 
@@ -228,7 +229,7 @@ class LocalHoldingIdentifier(models.Model):
         return f"{self.scheme}:{self.value}"
 
 
-class HoldingsImport(models.Model):
+class HoldingsImport(ImportJob):
     """One upload of the catalogue export, run by a Celery task (ill.holdings.run_job): the file waits
     here for a worker in another container, is read into HoldingsImportRow and swapped into the
     holdings in one transaction, all or nothing. The file is emptied when the job ends."""
@@ -249,19 +250,14 @@ class HoldingsImport(models.Model):
         CSV = "csv", "CSV"
         MARC = "marc", "MARC"
 
+    # The file, progress, heartbeat, problems ([[line or record, message], …]) and outcome: core.models.ImportJob.
     fmt = models.CharField(_("format"), max_length=4, choices=Format.choices)
-    file_name = models.CharField(_("file"), max_length=255, blank=True)
-    file_size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
-    data = models.BinaryField(editable=False, default=bytes)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     step = models.CharField(_("step"), max_length=10, choices=Step.choices, default=Step.WAITING, blank=True)
     lines_total = models.PositiveIntegerField(_("lines or records (estimated)"), default=0)
     lines_read = models.PositiveIntegerField(_("lines or records read"), default=0)
     created_count = models.PositiveIntegerField(_("created"), default=0)
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
-    error_count = models.PositiveIntegerField(_("problems"), default=0)
-    errors = models.JSONField(_("first problems"), default=list, blank=True)  # [[line or record, message], …]
-    message = models.TextField(_("outcome"), blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -270,18 +266,10 @@ class HoldingsImport(models.Model):
         related_name="+",
         verbose_name=_("started by"),
     )
-    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
-    started_at = models.DateTimeField(_("started"), null=True, blank=True)
-    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
-    class Meta:
+    class Meta(ImportJob.Meta):
         verbose_name = _("holdings import")
         verbose_name_plural = _("holdings imports")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self):
-        return f"{self.file_name} ({self.get_state_display()})"
 
 
 class HoldingsImportRow(models.Model):

@@ -434,8 +434,12 @@ class Invoice(models.Model):
     due_on = models.DateField(_("payment due"))
     total = models.PositiveIntegerField(_("total (yen, tax included)"), validators=[bounds.BUDGET.validator()])
     tax = models.PositiveIntegerField(_("of which consumption tax (yen)"), default=0)
+    tax_rate_percent = models.PositiveSmallIntegerField(_("consumption tax rate (%)"), default=0, editable=False)
     issuer = models.JSONField(_("issuer"), default=dict, blank=True, editable=False)
     bank_details = models.JSONField(_("bank details"), default=dict, blank=True, editable=False)
+    # What was invoiced, as issued: [{"charge", "request", "title", "total", "tax"}]. A cancelled invoice
+    # keeps them (its charges go back to be invoiced again); its total is always theirs added up.
+    lines = models.JSONField(_("lines as issued"), default=list, blank=True, editable=False)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -568,6 +572,8 @@ class LendingCharge(models.Model):
                 condition=Q(state__in=["open", "invoiced", "offset_recorded"]),
                 name="lending_charge_unsettled",
             ),
+            # The lending reports (reports.lending): a fiscal year's charges (made when we ship).
+            models.Index(fields=["created_at"], name="lending_charge_created"),
         ]
 
     def __str__(self):

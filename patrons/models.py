@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.models import ImportJob
 from core.text import localized
 
 
@@ -134,6 +135,14 @@ class Patron(models.Model):
     patron_number = models.CharField(
         _("patron number"), max_length=30, unique=True, help_text=_("Student or staff ID printed on the library card.")
     )
+    # The campus sign-in's identifier (SAML eduPersonPrincipalName, patrons.saml): set by the first
+    # sign-in that finds the patron by student number, or by staff in the admin; blank = not linked.
+    eppn = models.CharField(
+        _("university account (ePPN)"),
+        max_length=255,
+        blank=True,
+        help_text=_("eduPersonPrincipalName sent by the university's sign-in, e.g. s1234567@example.ac.jp."),
+    )
     full_name = models.CharField(_("full name"), max_length=150)
     full_name_kana = models.CharField(_("full name (kana)"), max_length=150, blank=True)
     category = models.CharField(_("category"), max_length=30, choices=Category.choices)
@@ -178,6 +187,7 @@ class Patron(models.Model):
                 name="patron_category_valid",
             ),
             models.CheckConstraint(condition=Q(blocked=False) | ~Q(block_reason=""), name="patron_block_has_reason"),
+            models.UniqueConstraint(fields=["eppn"], condition=~Q(eppn=""), name="patron_eppn_unique"),
         ]
 
     def __str__(self):
@@ -235,7 +245,7 @@ class PatronEvent(models.Model):
         return f"{self.patron_id} {self.action}"
 
 
-class PatronImport(models.Model):
+class PatronImport(ImportJob):
     """One upload of the registrar's list of students and staff (patrons.registrar): checked first
     (a preview of what would change, nothing written), then applied in one transaction when an
     administrator confirms. The file waits here for a worker and is emptied when the job ends."""
@@ -258,41 +268,26 @@ class PatronImport(models.Model):
         PREVIEW = "preview", _("Preview")
         APPLY = "apply", _("Apply")
 
-    file_name = models.CharField(_("file"), max_length=255, blank=True)
-    file_size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
-    data = models.BinaryField(editable=False, default=bytes)
+    # The file, progress, heartbeat, problems and outcome: core.models.ImportJob.
     complete = models.BooleanField(
         _("complete list"), default=False, help_text=_("Patrons of the file's categories missing from it leave.")
     )
     mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.PREVIEW)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     step = models.CharField(_("step"), max_length=10, choices=Step.choices, default=Step.WAITING, blank=True)
-    lines_total = models.PositiveIntegerField(_("lines (estimated)"), default=0)
-    lines_read = models.PositiveIntegerField(_("lines read"), default=0)
     new_count = models.PositiveIntegerField(_("new"), default=0)
     changed_count = models.PositiveIntegerField(_("changed"), default=0)
     unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
     leaving_count = models.PositiveIntegerField(_("leaving"), default=0)
     returning_count = models.PositiveIntegerField(_("returning"), default=0)
-    error_count = models.PositiveIntegerField(_("problems"), default=0)
-    errors = models.JSONField(_("first problems"), default=list, blank=True)  # [[line, message], …]
     samples = models.JSONField(_("examples"), default=dict, blank=True)  # {"new": [[number, name, detail]], …}
-    message = models.TextField(_("outcome"), blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
-    started_at = models.DateTimeField(_("started"), null=True, blank=True)
-    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
-    class Meta:
+    class Meta(ImportJob.Meta):
         verbose_name = _("patron import")
         verbose_name_plural = _("patron imports")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self):
-        return f"{self.file_name} ({self.get_state_display()})"

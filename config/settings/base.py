@@ -4,11 +4,14 @@ With no environment at all this gives the embedded defaults `make run` relies on
 project folder, Celery tasks run eagerly in the web process, e-mail printed on the console.
 """
 
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
+
+from config.saml import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -167,6 +170,37 @@ AXES_LOCKOUT_CALLABLE = "patrons.signin.lockout_response"
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "patrons.signin.client_ip"
 
+# Campus sign-in (SAML 2.0 with the university's identity provider, Shibboleth / GakuNin: djangosaml2
+# and pysaml2, which needs the xmlsec1 program; patrons/saml.py). Off by default; local passwords stay
+# for staff and the demo either way. SAML_IDP_METADATA: a file path (recommended; refreshed by a job
+# of your own) or a URL (checked against SAML_IDP_METADATA_CERT). SAML_IDP_ENTITY_ID picks the
+# university's IdP when the metadata holds several (a federation's). The SAML_ATTR_* name the
+# attributes (friendly names as pysaml2 knows them, or urn:oid:… names); SAML_ATTR_STUDENT_NUMBER is
+# blank (no look-up by number) until the IdP's operators say which attribute carries it.
+SAML_ENABLED = env.bool("SAML_ENABLED", default=False)
+SAML_IDP_METADATA = env("SAML_IDP_METADATA", default="")
+SAML_IDP_METADATA_CERT = env("SAML_IDP_METADATA_CERT", default="")
+SAML_IDP_ENTITY_ID = env("SAML_IDP_ENTITY_ID", default="")
+SAML_SP_ENTITY_ID = env("SAML_SP_ENTITY_ID", default="")  # default: SITE_URL + /saml2/metadata/
+SAML_SP_KEY_FILE = env("SAML_SP_KEY_FILE", default="")
+SAML_SP_CERT_FILE = env("SAML_SP_CERT_FILE", default="")
+SAML_ATTR_EPPN = env("SAML_ATTR_EPPN", default="eduPersonPrincipalName")
+SAML_ATTR_AFFILIATION = env.list(
+    "SAML_ATTR_AFFILIATION", default=["eduPersonAffiliation", "eduPersonScopedAffiliation"]
+)
+SAML_ATTR_STUDENT_NUMBER = env("SAML_ATTR_STUDENT_NUMBER", default="")
+SAML_ATTR_NAME = env.list("SAML_ATTR_NAME", default=["jaDisplayName", "displayName"])
+SAML_ATTR_EMAIL = env("SAML_ATTR_EMAIL", default="mail")
+# An unknown person (no patron with that ePPN or student number) is refused unless this is on; then
+# a patron is created from the attributes (category from the affiliation, SAML_NEW_PATRON_BRANCH's
+# code as the home branch, else the first active branch). Needs the student-number attribute.
+SAML_CREATE_PATRONS = env.bool("SAML_CREATE_PATRONS", default=False)
+SAML_NEW_PATRON_BRANCH = env("SAML_NEW_PATRON_BRANCH", default="")
+# Affiliation → patron category, first match wins (a faculty member who also studies is faculty).
+SAML_AFFILIATION_CATEGORIES = [("faculty", "faculty"), ("student", "undergraduate"), ("staff", "staff")]
+SAML_AUTHN_BINDING = env("SAML_AUTHN_BINDING", default="post")  # "post" or "redirect"
+SAML_METADATA_REFRESH_MINUTES = env.int("SAML_METADATA_REFRESH_MINUTES", default=60)
+
 # Sessions for shared library PCs (patrons/sessions.py): a session ends when the browser closes,
 # after SESSION_IDLE_MINUTES without a request (0 = no idle limit) and SESSION_MAX_HOURS after
 # sign-in however active. Cookies HttpOnly and SameSite=Lax; Secure in production.
@@ -220,8 +254,12 @@ EMAIL_SUBJECT_PREFIX = "[ILL] "
 # With no broker the tasks run eagerly in the calling process (still after commit).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default=""))
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Celery still takes a producer from the broker's connection pool for an eager task (to read its
+# serializer): an in-process memory transport, named with a host, since kombu warns "No hostname
+# was supplied" once a process for a URL without one.
+EAGER_BROKER_URL = "memory://localhost/"
 if CELERY_TASK_ALWAYS_EAGER:
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = EAGER_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -279,6 +317,29 @@ ILL_DUE_SOON_DAYS = env.int("ILL_DUE_SOON_DAYS", default=3)
 ILL_OVERDUE_REPEAT_DAYS = env.int("ILL_OVERDUE_REPEAT_DAYS", default=7)
 ILL_NOT_COLLECTED_DAYS = env.int("ILL_NOT_COLLECTED_DAYS", default=14)
 
+# --- Lending to other libraries (lending; DESIGN.md §11) --------------------------------------
+# The loan period we give a borrowing library when staff ship a book without a due date (days from
+# the shipping day; NACSIS-ILL libraries usually lend for about a month, transit included).
+LENDING_LOAN_DAYS = env.int("LENDING_LOAN_DAYS", default=30)
+# Printed on our invoices (copied onto each invoice when it is issued, so a later change does not
+# alter an invoice already sent). registration_number: the qualified-invoice (適格請求書) number,
+# "T" and 13 digits, optional (empty: the invoice does not claim to be a qualified invoice).
+LENDING_INVOICE_ISSUER = {
+    "name": env("LENDING_INVOICE_ISSUER_NAME", default=""),
+    "address": env("LENDING_INVOICE_ISSUER_ADDRESS", default=""),
+    "phone": env("LENDING_INVOICE_ISSUER_PHONE", default=""),
+    "email": env("LENDING_INVOICE_ISSUER_EMAIL", default=""),
+    "registration_number": env("LENDING_INVOICE_REGISTRATION_NUMBER", default="").strip().upper(),
+}
+# Where borrowing libraries pay our invoices; account_type 普通 / 当座; holder in katakana as the bank has it.
+LENDING_BANK_DETAILS = {
+    "bank": env("LENDING_BANK_NAME", default=""),
+    "branch": env("LENDING_BANK_BRANCH", default=""),
+    "account_type": env("LENDING_BANK_ACCOUNT_TYPE", default=""),
+    "account_number": env("LENDING_BANK_ACCOUNT_NUMBER", default=""),
+    "account_holder_kana": env("LENDING_BANK_ACCOUNT_HOLDER_KANA", default=""),
+}
+
 # --- Retention (ill.retention; nightly beat jobs, config/schedules.py) ------------------------
 # A patron's request history is a reading record: this many years after a request closed
 # (completed, cancelled, rejected, closed unfilled) it is anonymised — the link to the patron and
@@ -310,6 +371,56 @@ CATALOGUE_TIMEOUT = env.float("CATALOGUE_TIMEOUT", default=4.0)
 CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=86400)
 CATALOGUE_RATE_PER_MINUTE = env.int("CATALOGUE_RATE_PER_MINUTE", default=20)
 
+# ISO 18626 messaging (iso18626/, README "Connecting two installations"): our ISIL is our agency id;
+# a POST to a peer gives up after ISO18626_TIMEOUT seconds and is retried with a doubling backoff
+# from ISO18626_RETRY_SECONDS, ISO18626_MAX_ATTEMPTS times in all, then marked failed.
+ISO18626_OUR_ISIL = env("ISO18626_OUR_ISIL", default="").strip()
+ISO18626_TIMEOUT = env.float("ISO18626_TIMEOUT", default=10.0)
+ISO18626_MAX_ATTEMPTS = env.int("ISO18626_MAX_ATTEMPTS", default=8)
+ISO18626_RETRY_SECONDS = env.int("ISO18626_RETRY_SECONDS", default=60)
+# The XSD every ISO 18626 message is validated against: by default our own (iso18626/schema/iso18626-2021.xsd,
+# written for this project from the standard); an operator may point it at the official XSD from illtransactions.org.
+ISO18626_SCHEMA_PATH = env("ISO18626_SCHEMA_PATH", default="").strip()
+
+# --- Campus sign-in wiring (the SAML_* settings above; djangosaml2's names) -------------------
+# The IdP's answer comes back as a cross-site POST to /saml2/acs/: djangosaml2 keeps the pending
+# request in a session of its own (cookie SAML_SESSION_COOKIE_NAME), which production.py sends with
+# SameSite=None (and Secure) so that POST carries it; the site's own session and CSRF cookies stay
+# SameSite=Lax. The sign-in itself starts a new site session, so nothing needs the Lax cookie then.
+SAML_SESSION_COOKIE_NAME = "saml_session"
+SAML_SESSION_COOKIE_SAMESITE = "Lax"  # production.py: "None" with Secure cookies
+SAML_CSP_HANDLER = ""  # patrons.saml.SamlLoginView allows the IdP's own address as form-action itself
+SAML_CONFIG_LOADER = "patrons.saml.load_config"
+SAML_ACS_FAILURE_RESPONSE_FUNCTION = "patrons.saml.acs_failure"
+SAML_CREATE_UNKNOWN_USER = False  # patrons.saml decides (SAML_CREATE_PATRONS)
+SAML_ATTRIBUTE_MAPPING = {}
+SAML_DEFAULT_BINDING = BINDING_HTTP_REDIRECT if SAML_AUTHN_BINDING == "redirect" else BINDING_HTTP_POST
+if SAML_ENABLED:
+    # pysaml2 7.5.5 still names cryptography's CFB mode where cryptography warns about it, on every start.
+    warnings.filterwarnings("ignore", message="CFB has been moved", module="saml2.cryptography.symmetric")
+    INSTALLED_APPS.append("djangosaml2")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+        "djangosaml2.middleware.SamlSessionMiddleware",
+    )
+    AUTHENTICATION_BACKENDS.append("patrons.saml.PatronSamlBackend")
+    SAML_CONFIG = saml_config(
+        site_url=SITE_URL,
+        entity_id=SAML_SP_ENTITY_ID,
+        idp_metadata=SAML_IDP_METADATA,
+        idp_metadata_cert=SAML_IDP_METADATA_CERT,
+        key_file=SAML_SP_KEY_FILE,
+        cert_file=SAML_SP_CERT_FILE,
+        name=LIBRARY_NAME,
+        required_attributes=[SAML_ATTR_EPPN],
+        optional_attributes=[
+            *SAML_ATTR_AFFILIATION,
+            *SAML_ATTR_NAME,
+            SAML_ATTR_EMAIL,
+            *([SAML_ATTR_STUDENT_NUMBER] if SAML_ATTR_STUDENT_NUMBER else []),
+        ],
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -319,6 +430,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "saml2": {"level": "WARNING"},  # pysaml2 logs every message it parses at INFO
         "pyBarcode": {"level": "WARNING"},  # "Pillow not found" on every start: we draw SVG only
+        "xmlschema": {"level": "WARNING"},  # "Resource 'XMLSchema.xsd' is already loaded" on every schema load
     },
 }

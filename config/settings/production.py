@@ -75,6 +75,9 @@ SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The campus sign-in's own session cookie (djangosaml2) must come back with the IdP's cross-site POST:
+# SameSite=None, which browsers accept only with Secure. The site's session and CSRF cookies stay Lax.
+SAML_SESSION_COOKIE_SAMESITE = "None" if SESSION_COOKIE_SECURE else "Lax"
 # HSTS: once a browser has seen it, it refuses plain HTTP to this host for that long. One year by
 # default; stage it with DJANGO_SECURE_HSTS_SECONDS=300 (then 86400, ...) while HTTPS is proven.
 # includeSubDomains covers only names *below* this host; "preload" is consent for the preload

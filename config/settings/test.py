@@ -15,7 +15,7 @@ else:
 # start a worker process and switch eager mode off themselves.
 REAL_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default=""))
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
-CELERY_BROKER_URL = "memory://" if CELERY_TASK_ALWAYS_EAGER else REAL_BROKER_URL
+CELERY_BROKER_URL = EAGER_BROKER_URL if CELERY_TASK_ALWAYS_EAGER else REAL_BROKER_URL  # noqa: F405
 CELERY_TASK_EAGER_PROPAGATES = True
 AXES_ENABLED = False
 # No idle limit, so no once-a-minute session write that would make query counts depend on how long
