@@ -1,5 +1,8 @@
 """Small helpers shared by the apps: bilingual names and yen formatting."""
 
+import datetime
+
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 
 
@@ -14,6 +17,12 @@ def localized(obj, field: str = "name") -> str:
         if english:
             return english
     return getattr(obj, field)
+
+
+def format_date(value: datetime.date) -> str:
+    """A date inside a sentence as the reader writes it: 1 Dec 2026 in English, 2026年12月1日 in Japanese
+    (config/formats), never an ISO date in Japanese text nor a US date in English."""
+    return date_format(value, "DATE_FORMAT")
 
 
 def format_yen(amount: int | None, language: str | None = None) -> str:

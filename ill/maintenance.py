@@ -6,6 +6,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
+from core.text import format_date
 from ill import services
 from ill.models import Request
 from ill.reminders import Batch, next_rows, run_all
@@ -32,7 +33,7 @@ def close_no_longer_needed_batch(
         try:
             if request.status == Request.Status.SUBMITTED:
                 with translation.override(request.patron.preferred_language):
-                    reason = str(NO_LONGER_NEEDED % {"date": request.not_needed_after.isoformat()})
+                    reason = str(NO_LONGER_NEEDED % {"date": format_date(request.not_needed_after)})
                 services.cancel(request, actor=None, reason=reason)
                 done["cancelled"] += 1
             else:

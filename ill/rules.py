@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
-from core.text import format_yen
+from core.text import format_date, format_yen
 from fees import budgets
 from fees.models import BudgetCode, current_fiscal_year
 from ill import estimates, lifecycle, selectors
@@ -381,7 +381,7 @@ def copyright_rule(request: Request, overrides: dict) -> RuleResult:
             "copyright_latest_issue",
             COPYRIGHT_LABEL,
             REFUSE,
-            LATEST_ISSUE_REFUSED % {"date": request.issue_date.isoformat(), "from": first_day.isoformat()},
+            LATEST_ISSUE_REFUSED % {"date": format_date(request.issue_date), "from": format_date(first_day)},
         )
     # 「資料の半分以上」: 50 of 100 pages is refused, 49 allowed. A single article in a periodical
     # issue that is no longer the latest is exempt. Without the work's total pages the rule cannot
@@ -489,7 +489,7 @@ def still_needed(request: Request, overrides: dict) -> RuleResult:
     code = "not_needed_after"
     if request.not_needed_after and request.not_needed_after < _today():
         return RuleResult(
-            code, NOT_NEEDED_LABEL, REFUSE, NOT_NEEDED_PAST % {"date": request.not_needed_after.isoformat()}
+            code, NOT_NEEDED_LABEL, REFUSE, NOT_NEEDED_PAST % {"date": format_date(request.not_needed_after)}
         )
     return _ok(code, NOT_NEEDED_LABEL)
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
-from core.text import format_yen
+from core.text import format_date, format_yen
 from fees import budgets, schedules, support
 from ill import notices
 from ill.models import (
@@ -232,7 +232,7 @@ def order(
         refuse(request, "order")
     if past_not_needed(request):
         raise ServiceError(
-            NOT_NEEDED_ANY_MORE, code="not_needed_any_more", params={"date": request.not_needed_after.isoformat()}
+            NOT_NEEDED_ANY_MORE, code="not_needed_any_more", params={"date": format_date(request.not_needed_after)}
         )
     _set_candidates(request, lenders)
     candidate = request.candidates.filter(state=CS.WAITING).select_related("lender").first()
@@ -387,6 +387,6 @@ def close_not_needed(request: Request, *, actor, note: str = "") -> Request:
     ensure_can(request, "close_not_needed")
     if not past_not_needed(request):
         raise ServiceError(NOT_PAST_NOT_NEEDED, code="still_needed")
-    date = request.not_needed_after.isoformat()
+    date = format_date(request.not_needed_after)
     message = note or str(CLOSED_NOT_NEEDED % {"date": date})
     return _close(request, "close_not_needed", Request.CloseReason.NOT_NEEDED, actor=actor, note=message)

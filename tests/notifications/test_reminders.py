@@ -128,6 +128,8 @@ def test_every_beat_schedule_names_a_registered_task():
         "clear-email-bodies",
         "anonymise-requests",
         "reports-rollup",
+        "iso18626-outbox",
+        "iso18626-overdue",
     }
     for entry in BEAT_SCHEDULE.values():
         assert entry["task"] in app.tasks
@@ -156,4 +158,5 @@ def test_requests_no_longer_needed_are_cancelled_before_ordering_only(undergradu
     waiting.refresh_from_db()
     ordered.refresh_from_db()
     assert (waiting.status, ordered.status) == ("cancelled", "ordered")
-    assert DUE.isoformat() in waiting.status_note
+    # The date as the reader writes it (the job runs in Japanese, the site's language): never an ISO date.
+    assert f"{DUE.year}年{DUE.month}月{DUE.day}日" in waiting.status_note
