@@ -13,4 +13,3 @@ def test_a_date_in_a_sentence_is_never_iso_in_japanese_nor_us_style_in_english()
         assert format_date(day) == "2026年12月1日"
     with translation.override("en"):
         assert format_date(day) == "1 Dec 2026"
-
