@@ -28,6 +28,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import ServiceError
 from ill.models import LenderCandidate, Request
@@ -342,6 +343,7 @@ def handle_action(message: xml.RequestingAgencyMessage, *, peer: Peer, stored: M
         raise dispatch.Refused("UnrecognisedDataValue", f"{message.action}: {exc}"[:500]) from exc
 
 
+SENT_BACK = gettext_lazy("They sent our book back (ISO 18626). Record the return when it is here.")
 NOTE_LENGTH = 2000  # of their note, kept with ours (the lending history takes up to 5,000 characters)
 
 
@@ -362,8 +364,7 @@ def _act(req: LendingRequest, peer: Peer, action: str, note: str) -> None:
         elif req.kind == COPY and lifecycle.LENDING.can("complete", req.status, req.kind):
             services.complete(req)
     elif action == "ShippedReturn":
-        text = _("They sent our book back (ISO 18626). Record the return when it is here.")
-        services.add_note(req, actor=None, note=" ".join(filter(None, [text, note])))
+        services.add_note(req, actor=None, note=" ".join(filter(None, [str(SENT_BACK), note])))
     elif action == "StatusRequest":
         send(req, peer, "StatusRequestResponse")
     elif action == "Notification":

@@ -6,7 +6,7 @@ import datetime
 import decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from ill import services
 from ill.models import LenderCandidate, Request
@@ -16,6 +16,14 @@ from iso18626.models import Message, Peer
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The notes are written in the active language; these tests read them in English."""
+    with translation.override("en"):
+        yield
+
 
 OURS, LENDER_ISIL, SECOND_ISIL = "JP-1000001", "JP-1000002", "JP-1000003"
 S = Request.Status

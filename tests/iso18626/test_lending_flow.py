@@ -6,7 +6,7 @@ import datetime
 import decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.errors import TransitionNotAllowed
 from iso18626 import lending as flow
@@ -17,6 +17,14 @@ from lending.models import LendingRequest, OurFeeSchedule, Renewal
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The notes are written in the active language; these tests read them in English."""
+    with translation.override("en"):
+        yield
+
 
 OURS, THEIRS = "JP-2000001", "JP-2000002"
 S = LendingRequest.Status
