@@ -396,6 +396,7 @@ OTHER_EVENT_ACTIONS = (
     "extension_forwarded",
     "extension_granted",
     "extension_refused",
+    "recalled",
     "admin_change",
 )
 

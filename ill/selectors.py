@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.text import format_yen
+from core.text import format_date, format_yen
 from ill import lifecycle
 from ill.models import ExtensionRequest, Request
 from ill.states import OPEN_EXTENSION_STATES
@@ -133,6 +133,7 @@ EVENT_LABELS = {
     "notified": _("Arrival notice sent"),
     "reviewed": _("Checked by staff"),
     "extension_refused": _("Extension refused by the lender"),
+    "recalled": _("Recalled by the lender: due on %(due_date)s"),
     "return_postage": _("Return postage received"),
     "campus_mail": _("Sent to the laboratory by campus mail"),
 }
@@ -148,6 +149,11 @@ def event_label(event) -> str:
     data = dict(event.data or {})
     if "amount" in data:
         data["amount"] = format_yen(data["amount"])
+    if isinstance(data.get("due_date"), str):
+        try:
+            data["due_date"] = format_date(datetime.date.fromisoformat(data["due_date"]))
+        except ValueError:
+            pass
     try:
         return str(label) % data if "%(" in str(label) else str(label)
     except (KeyError, TypeError, ValueError):

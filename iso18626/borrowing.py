@@ -35,11 +35,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
-from core.text import format_yen
+from core.text import format_date, format_yen
 from ill import selectors as ill_selectors
 from ill.models import LenderCandidate, Request, RequestEvent
-from ill.services import arrival, extensions, ordering
-from ill.services.transitions import add_note, lock
+from ill.services import extensions, ordering
+from ill.services.transitions import add_note
 from iso18626 import dispatch, transport, xml
 from iso18626 import lending as table
 from iso18626.models import Message, Peer
@@ -248,16 +248,11 @@ def _recalled(request, peer, message, summary):
     due = table.local_date(message.status_info.due_date)
     note = _lender_says(peer, message)
     if due is not None and request.status in (S.ARRIVED, S.ON_LOAN, S.RETURNED):
-        locked = lock(request)
-        if locked.lender_due_date is None or due < locked.lender_due_date:
-            locked.lender_due_date = due
-            patron_due = arrival.patron_due_date(due)
-            if locked.due_date is None or patron_due < locked.due_date:
-                locked.due_date = patron_due
-            locked.save(update_fields=["lender_due_date", "due_date", "updated_at"])
         note = f"{note} " + _("Recalled: due back at the lender on %(date)s; ask the patron to return it.") % {
-            "date": due.isoformat()
+            "date": format_date(due)
         }
+        # ill's service moves the dates (only ever forward) and tells a patron who has the book.
+        extensions.apply_recall(request, lender_due_date=due, note=note[:300])
     _note(request, note, summary)
 
 

@@ -73,6 +73,7 @@ class OutboxMessage(models.Model):
         NOT_COLLECTED = "not_collected", _("Not collected")
         EXTENSION_GRANTED = "extension_granted", _("Extension granted")
         EXTENSION_REFUSED = "extension_refused", _("Extension refused")
+        RECALLED = "recalled", _("Recalled by the lender")
         STAFF_DIGEST = "staff_digest", _("New requests digest")
         BUDGET_ALERT = "budget_alert", _("Budget alert")
 

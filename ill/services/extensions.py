@@ -21,6 +21,7 @@ EXTENSION_ALREADY_OPEN = _(
 )
 EXTENSION_NOT_OPEN = _("This extension request has already been answered.")
 EXTENSION_DATE_NOT_LATER = _("The new due date must be after the current one (%(date)s).")
+RECALL_NOT_HERE = _("Request %(number)s is not with us or the patron: a recall does not apply to it.")
 
 
 def can_extend(request: Request) -> bool:
@@ -109,3 +110,31 @@ def refuse_extension(extension, *, actor, note: str = ""):
     event = add_note(extension.request, actor=actor, action="extension_refused", note=note, visible_to_patron=True)
     notices.notify_patron(extension.request, "extension_refused", event=event, extra={"extension": extension})
     return extension
+
+
+@transaction.atomic
+def apply_recall(request: Request, *, lender_due_date, actor=None, note: str = ""):
+    """The lender wants its book back sooner (a recall): the lender's due date and the patron's (a few
+    days before it) are brought forward, never pushed back, and a patron who has the book is told by
+    e-mail. Returns the event, or None when the date would not bring anything forward."""
+    request = lock(request)
+    if request.status not in (S.ARRIVED, S.ON_LOAN, S.RETURNED):
+        raise ServiceError(RECALL_NOT_HERE, code="recall_not_here", params={"number": request.number})
+    if request.lender_due_date is not None and lender_due_date >= request.lender_due_date:
+        return None
+    request.lender_due_date = lender_due_date
+    patron_due = patron_due_date(lender_due_date)
+    if request.due_date is None or patron_due < request.due_date:
+        request.due_date = patron_due
+    request.save(update_fields=["lender_due_date", "due_date", "updated_at"])
+    event = add_note(
+        request,
+        actor=actor,
+        action="recalled",
+        note=note,
+        visible_to_patron=True,
+        data={"due_date": request.due_date.isoformat(), "lender_due_date": lender_due_date.isoformat()},
+    )
+    if request.status == S.ON_LOAN:
+        notices.notify_patron(request, "recalled", event=event, extra={"note": note})
+    return event

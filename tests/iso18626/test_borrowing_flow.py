@@ -8,11 +8,13 @@ import decimal
 import pytest
 from django.utils import timezone, translation
 
+from core.text import format_date
 from ill import services
 from ill.models import LenderCandidate, Request
 from iso18626 import borrowing, transport, xml
 from iso18626 import lending as table
 from iso18626.models import Message, Peer
+from notifications.models import OutboxMessage
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -251,7 +253,16 @@ def test_a_recall_brings_the_due_dates_forward(peer, staff_user, undergraduate):
     request.refresh_from_db()
     assert request.lender_due_date == f.future(10)
     assert request.due_date <= f.future(10)
-    assert any("Needed here." in n and f.future(10).isoformat() in n for n in notes(request))
+    assert any("Needed here." in n and format_date(f.future(10)) in n for n in notes(request))
+    assert request.events.filter(action="recalled").count() == 1  # through ill's service
+
+
+def test_a_recall_of_a_book_the_patron_has_tells_the_patron(peer, staff_user, undergraduate):
+    request = on_loan(peer, staff_user, undergraduate)
+    lender_says(peer, request, "Recalled", due_date=at_end_of(8), note="Needed here.")
+    request.refresh_from_db()
+    assert request.lender_due_date == f.future(8)
+    assert OutboxMessage.objects.filter(request=request, kind="recalled").count() == 1
 
 
 def on_loan(peer, staff_user, patron) -> Request:
