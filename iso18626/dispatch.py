@@ -14,7 +14,9 @@ sender is authenticated, the body validated and duplicates dropped:
 `stored` the `iso18626.models.Message` row (direction "in"). Returning means messageStatus OK.
 Raising `Refused(error_type, error_value)` means an ERROR confirmation with that errorData; whatever
 the handler wrote to the database before raising is rolled back (a savepoint), the message row itself
-is kept (state "rejected") so a repeat gets the same answer. Any other exception is a bug: the whole
+is kept (state "rejected") so a repeat gets the same answer. A service's refusal (core.errors.
+ServiceError: a note too long, a move the request's state no longer allows) is answered the same way,
+as UnrecognisedDataValue (UnsupportedActionType for a move not allowed). Any other exception is a bug: the whole
 receipt is rolled back and the peer gets HTTP 500, so it sends again later.
 
 A handler may queue messages of its own (`transport.queue`): they are sent after the commit.
@@ -23,6 +25,8 @@ A handler may queue messages of its own (`transport.queue`): they are sent after
 from __future__ import annotations
 
 from collections.abc import Callable
+
+from core.errors import ServiceError, TransitionNotAllowed
 
 Handler = Callable[..., None]
 
@@ -63,4 +67,10 @@ def handle(message, *, peer, stored) -> None:
             "UnsupportedActionType" if message.message_type == "requestingAgencyMessage" else "UnrecognisedDataElement",
             f"{message.message_type} is not handled here",
         )
-    handler(message, peer=peer, stored=stored)
+    try:
+        handler(message, peer=peer, stored=stored)
+    except TransitionNotAllowed as exc:
+        raise Refused("UnsupportedActionType", str(exc)[:500]) from exc
+    except ServiceError as exc:
+        where = f"{exc.field}: " if exc.field else ""
+        raise Refused("UnrecognisedDataValue", f"{where}{exc}"[:500]) from exc

@@ -137,8 +137,9 @@ class Costs:
 
     @property
     def yen(self) -> int:
-        """The amount as whole yen (rounded half up), for the fee code."""
-        return int(self.amount.quantize(decimal.Decimal(1), rounding=decimal.ROUND_HALF_UP))
+        """The amount as whole yen (rounded half up), for the fee code. Exact however many digits a
+        peer sent (quantize would raise InvalidOperation past 28 digits); the services bound it."""
+        return int(decimal.Decimal(self.amount).to_integral_value(rounding=decimal.ROUND_HALF_UP))
 
 
 @dataclass

@@ -203,8 +203,13 @@ def _lock_charges(charges) -> list[LendingCharge]:
     return locked
 
 
+def _plain(text: str) -> str:
+    """Typed text as stored: NUL bytes dropped (PostgreSQL refuses them in a text column: a 500)."""
+    return (text or "").replace("\x00", "").strip()
+
+
 def _reason(reason: str, *, max_length: int = 300) -> str:
-    reason = (reason or "").strip()
+    reason = _plain(reason)
     if not reason:
         raise ServiceError(REASON_REQUIRED, code="reason_required", field="reason")
     if len(reason) > max_length:
@@ -403,7 +408,7 @@ def waive(charge, *, actor, reason: str) -> LendingCharge:
 def record_offset(charges, *, actor, statement_ref: str = "") -> list[LendingCharge]:
     """Record that `charges` (open, offset-settled) were entered on the fee-offset statement
     (`statement_ref`, e.g. the statement's period). They become "offset_recorded". Returns the charges."""
-    statement_ref = (statement_ref or "").strip()[:100]
+    statement_ref = _plain(statement_ref)[:100]
     locked = _lock_charges(charges)
     wrong = [c for c in locked if c.settlement != Settlement.OFFSET or c.state != State.OPEN]
     if wrong:
@@ -428,7 +433,7 @@ def record_offset_settled(charges, *, actor, paid_on: datetime.date, statement_r
     wrong = [c for c in locked if c.state != State.OFFSET_RECORDED]
     if wrong:
         _refuse_numbers(NOT_OFFSET_RECORDED, wrong)
-    statement_ref = (statement_ref or "").strip()[:100]
+    statement_ref = _plain(statement_ref)[:100]
     for charge in locked:
         charge.state = State.PAID
         charge.paid_on = paid_on
