@@ -892,6 +892,10 @@ def _texts(el: ET.Element | None, name: str) -> list[str]:
     return [(c.text or "").strip() for c in _children(el, name) if (c.text or "").strip()]
 
 
+_EARLIEST = datetime.datetime(2, 1, 1, tzinfo=datetime.UTC)
+_LATEST = datetime.datetime(9998, 12, 31, tzinfo=datetime.UTC)
+
+
 def _parse_dt(value: str) -> datetime.datetime | None:
     if not value:
         return None
@@ -899,7 +903,15 @@ def _parse_dt(value: str) -> datetime.datetime | None:
         parsed = datetime.datetime.fromisoformat(_FRACTION.sub(r"\1", value.replace("z", "Z")))
     except ValueError:
         raise BadMessage("UnrecognisedDataValue", f"not a date and time: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+    # Years 1 and 9999 with an offset overflow Python's datetime when moved to UTC or our time zone.
+    try:
+        in_range = _EARLIEST <= parsed.astimezone(datetime.UTC) <= _LATEST
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise BadMessage("UnrecognisedDataValue", f"a date and time out of range: {value!r}")
+    return parsed
 
 
 def _date(el: ET.Element | None, name: str) -> datetime.datetime | None:

@@ -2,12 +2,13 @@
 """Review r1: what a peer's odd but schema-valid message must not do (a 500 makes it retry for ever)."""
 
 import decimal
+import re
 
 import pytest
 from django.utils.translation import gettext as _
 
 from core.errors import TransitionNotAllowed
-from iso18626 import dispatch, xml
+from iso18626 import dispatch, transport, xml
 from iso18626.models import Message
 from lending.models import LendingRequest
 from tests.iso18626.test_lending_flow import action, english, loan_request, peer, post, schedule  # noqa: F401
@@ -51,3 +52,17 @@ def test_a_service_refusal_in_a_handler_is_an_error_confirmation_not_a_500(peer,
     assert LendingRequest.objects.get(their_reference="A-REF").requester_note != "changed"  # rolled back
     stored = Message.objects.get(direction="in", message_type="requestingAgencyMessage")
     assert stored.state == Message.State.REJECTED
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "9999-12-31T20:00:00Z"])
+def test_a_timestamp_at_the_ends_of_the_calendar_is_an_error_confirmation_not_a_500(peer, stamp):
+    raw = re.sub(
+        rb"<ill:timestamp>[^<]+</ill:timestamp>",
+        f"<ill:timestamp>{stamp}</ill:timestamp>".encode(),
+        xml.build(loan_request("A-OLD")),
+    )
+    assert stamp.encode() in raw
+    status, body = transport.receive(raw, {transport.SIGNATURE_HEADER: transport.sign(peer.shared_secret, raw)})
+    assert status == 400
+    assert xml.parse(body).header.message_status == "ERROR"
+    assert not LendingRequest.objects.filter(their_reference="A-OLD").exists()
