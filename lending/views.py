@@ -672,7 +672,7 @@ def charges(request):
     )
     status = 200
     if request.method == "POST":  # the fee-offset charges were entered on the statement
-        chosen = [int(v) for v in request.POST.getlist("charge") if v.isdigit() and len(v) < 12]
+        chosen = [int(v) for v in request.POST.getlist("charge") if v.isascii() and v.isdigit() and len(v) < 12]
         reference = request.POST.get("statement_ref", "").strip()[:100]
         try:
             done = services.record_offset(chosen, actor=request.user, statement_ref=reference)
@@ -704,7 +704,7 @@ def borrower_charges(request, code):
     borrower = _borrower_or_404(code)
     status = 200
     if request.method == "POST":
-        chosen = [int(v) for v in request.POST.getlist("charge") if v.isdigit() and len(v) < 12]
+        chosen = [int(v) for v in request.POST.getlist("charge") if v.isascii() and v.isdigit() and len(v) < 12]
         try:
             invoice = services.issue_invoice(borrower, chosen, actor=request.user)
         except ServiceError as exc:

@@ -57,3 +57,10 @@ def test_a_nul_byte_in_the_statement_reference_is_dropped_not_a_500(desk, offset
     response = desk.post("/desk/lending/charges/", {"charge": [charge.pk], "statement_ref": "2026\x00-11"})
     assert response.status_code == 302
     assert LendingCharge.objects.get().offset_statement_ref == "2026-11"
+
+
+@pytest.mark.parametrize("page", ["/desk/lending/charges/", "/desk/lending/charges/{code}/"])
+def test_a_charge_id_of_digits_int_refuses_is_a_4xx_not_a_500(desk, invoice_library, page):
+    # "²".isdigit() is True but int("²") raises ValueError.
+    response = desk.post(page.format(code=invoice_library.code), {"charge": ["²"], "statement_ref": "x"})
+    assert response.status_code in (400, 404, 409)
