@@ -166,7 +166,7 @@ class WillSupplyForm(PlainForm):
     """We will supply it, from one of our holdings: the one found on receipt, or one found by a search
     of our catalogue (title, ISBN, ISSN, NCID) made on the request page."""
 
-    submit_label = _("Will supply")
+    submit_label = _("We will supply it")
     holding = HoldingChoiceField(
         label=_("From our holding"),
         queryset=LocalHolding.objects.none(),
@@ -295,7 +295,11 @@ class UnfilledForm(PlainForm):
     submit_class = "btn-warning"
     reason = forms.ChoiceField(
         label=_("Reason"),
-        choices=[("", _("— choose the reason —")), *LendingRequest.UnfilledReason.choices],
+        choices=[
+            ("", _("— choose the reason —")),
+            # "No answer from the lender" is the borrowing side's: here we are the lender and we answer.
+            *[c for c in LendingRequest.UnfilledReason.choices if c[0] != LendingRequest.UnfilledReason.NO_ANSWER],
+        ],
         error_messages={"required": _("Choose why we cannot supply it.")},
     )
     note = forms.CharField(
@@ -340,7 +344,7 @@ class StartCopyingForm(PlainForm):
 
 
 class ShipForm(PlainForm):
-    submit_label = _("Shipped")
+    submit_label = _("Record the shipment")
     shipping_method = forms.ChoiceField(label=_("Shipping method"), choices=Request.Delivery.choices)
     due_date = due_date_field(_("Due back"), required=False)
     charge = yen_field(_("Charge (yen), if it differs from the price shown"), required=False)

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core import bounds
 from fees.models import FeeSchedule
@@ -64,7 +65,7 @@ class LendingRequest(models.Model):
 
     class Source(models.TextChoices):
         NACSIS = "nacsis", _("NACSIS-ILL")
-        EMAIL = "email", _("E-mail")
+        EMAIL = "email", pgettext_lazy("received by", "E-mail")
         FAX = "fax", _("FAX")
         ISO18626 = "iso18626", _("ISO 18626 message")
         OTHER = "other", _("Other")

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import bounds
 from core.errors import ServiceError, TransitionNotAllowed
-from core.text import format_yen
+from core.text import format_date, format_yen
 from fees import calculator
 from fees.models import Delivery, fiscal_year_of
 from fees.schedules import calculator_schedule, copy_item_for
@@ -318,7 +318,7 @@ def _ensure_open(invoice: Invoice) -> None:
         raise TransitionNotAllowed(
             INVOICE_ALREADY_PAID,
             code="invoice_paid",
-            params={"number": invoice.number, "date": invoice.paid_on.isoformat()},
+            params={"number": invoice.number, "date": format_date(invoice.paid_on)},
         )
 
 
@@ -342,7 +342,10 @@ def record_payment(invoice, *, actor, paid_on: datetime.date, amount: int) -> In
     _check_paid_on(paid_on)
     if paid_on < invoice.issued_on:
         raise ServiceError(
-            PAID_BEFORE_ISSUED, code="paid_before_issued", field="paid_on", params={"date": invoice.issued_on}
+            PAID_BEFORE_ISSUED,
+            code="paid_before_issued",
+            field="paid_on",
+            params={"date": format_date(invoice.issued_on)},
         )
     if amount != invoice.total:
         params = {"number": invoice.number, "total": format_yen(invoice.total), "amount": format_yen(amount)}

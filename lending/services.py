@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import bounds
 from core.errors import ServiceError, TransitionNotAllowed
-from core.text import format_yen
+from core.text import format_date, format_yen
 from fees.models import Delivery
 from ill import identifiers
 from ill.models import LendingInstitution, LocalHolding, LocalHoldingIdentifier
@@ -661,7 +661,7 @@ def recall(req: LendingRequest, *, actor, new_due_date: datetime.date, note: str
     previous = locked.due_date
     if previous is not None and previous >= today and new_due_date >= previous:
         raise ServiceError(
-            RECALL_NOT_EARLIER, code="recall_not_earlier", field="new_due_date", params={"date": previous.isoformat()}
+            RECALL_NOT_EARLIER, code="recall_not_earlier", field="new_due_date", params={"date": format_date(previous)}
         )
     locked.due_date = new_due_date
     locked.recalled_at = locked.recalled_at or timezone.now()
@@ -695,7 +695,10 @@ def ask_renewal(
         raise TransitionNotAllowed(RECALLED_NO_RENEWAL, code="recalled", params={"number": locked.number})
     if wanted_until is not None and locked.due_date is not None and wanted_until <= locked.due_date:
         raise ServiceError(
-            WANTED_NOT_LATER, code="wanted_not_later", field="wanted_until", params={"date": locked.due_date}
+            WANTED_NOT_LATER,
+            code="wanted_not_later",
+            field="wanted_until",
+            params={"date": format_date(locked.due_date)},
         )
     note = (note or "").strip()[:300]
     try:
@@ -734,7 +737,10 @@ def decide_renewal(
             raise ServiceError(NEW_DUE_NEEDED, code="new_due_date_required", field="new_due_date")
         if locked.due_date is not None and new_due_date <= locked.due_date:
             raise ServiceError(
-                NEW_DUE_NOT_LATER, code="new_due_not_later", field="new_due_date", params={"date": locked.due_date}
+                NEW_DUE_NOT_LATER,
+                code="new_due_not_later",
+                field="new_due_date",
+                params={"date": format_date(locked.due_date)},
             )
         if new_due_date <= timezone.localdate():  # an overdue loan renewed to a day already past
             raise ServiceError(DUE_DATE_NOT_AFTER_TODAY, code="due_date_past", field="new_due_date")

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.text import fiscal_year_label
 from fees.selectors import Period
@@ -509,13 +510,18 @@ def _charges_table(scope: Scope, where: str) -> Table:
         columns=[
             Column("settlement", _("Settlement"), TEXT),
             Column("charges", _("Charges"), COUNT),
-            Column("charged", _("Charged"), YEN),
+            Column("charged", pgettext("what we charged other libraries", "Charged"), YEN),
             Column("paid", _("Paid"), YEN),
             Column("waived", _("Waived"), YEN),
             Column("unsettled", _("Not settled yet"), YEN),
         ],
         rows=rows,
-        chart=Chart("hbar", [r[0] for r in rows], [(_("Charged"), [r[2] for r in rows])], unit=YEN),
+        chart=Chart(
+            "hbar",
+            [r[0] for r in rows],
+            [(pgettext("what we charged other libraries", "Charged"), [r[2] for r in rows])],
+            unit=YEN,
+        ),
         note=_(
             "The charge made when we shipped each request in the period (whole yen, consumption tax included), "
             "by how it is settled: through the national fee-offset (料金相殺) for participants, by our invoice for "

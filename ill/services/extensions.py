@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
+from core.text import format_date
 from ill import notices, selectors
 from ill.models import ExtensionRequest, Request
 from ill.services.arrival import patron_due_date
@@ -81,7 +82,7 @@ def grant_extension(extension, *, actor, new_lender_due_date, note: str = ""):
             EXTENSION_DATE_NOT_LATER,
             code="extension_date",
             field="new_lender_due_date",
-            params={"date": request.lender_due_date.isoformat()},
+            params={"date": format_date(request.lender_due_date)},
         )
     extension.new_lender_due_date = new_lender_due_date
     extension.new_due_date = patron_due_date(new_lender_due_date)

@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.errors import ServiceError, TransitionNotAllowed
 from ill.models import LocalHolding
@@ -372,8 +372,11 @@ def test_one_pending_renewal_at_a_time_and_granting_moves_the_due_date(borrower,
     with pytest.raises(ServiceError) as exc:
         services.decide_renewal(renewal, actor=staff, grant=True)
     assert exc.value.field == "new_due_date"
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError) as exc, translation.override("ja"):
         services.decide_renewal(renewal, actor=staff, grant=True, new_due_date=in_days(30))  # not later
+    due = in_days(30)
+    with translation.override("ja"):  # the current due date as a Japanese reader writes it, not ISO
+        assert f"{due.year}年{due.month}月{due.day}日" in str(exc.value)
     services.decide_renewal(renewal, actor=staff, grant=True, new_due_date=in_days(44))
     req.refresh_from_db()
     assert (req.due_date, req.renewals) == (in_days(44), 1)
