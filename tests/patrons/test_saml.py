@@ -28,6 +28,12 @@ SP_URL = "http://testserver"
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def pages_in_english(settings):
+    """The refusal pages are asserted in English: requests without a language cookie get the default."""
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture
 def idp(tmp_path):
     server = SamlTestIdP(tmp_path, users={})
