@@ -5,6 +5,7 @@ lending request's status, its history, charges and invoices — is read-only: it
 `lending.services` / `lending.money` (the desk pages and ISO 18626), so that every change writes its event.
 """
 
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +42,11 @@ class BorrowerTermsAdmin(admin.ModelAdmin):
     list_select_related = ["library"]
     search_fields = ["library__code", "library__name", "library__name_en"]
     autocomplete_fields = ["library"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "billing_address":  # a postal address has lines: 〒, address, department
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 3})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(OurFeeSchedule)

@@ -131,7 +131,9 @@ def test_at_390_px_the_rules_and_estimates_come_before_the_button(browser, login
         estimates = aside.locator(".card").nth(1)
         rule = "cannot be borrowed" if kind == "loan" else "Copyright"
         page.locator(".navbar-toggler").click()  # at 390 px the switcher is in the folded menu
-        page.click("#language-switcher button[data-language=en]")
+        expect(page.locator(".navbar-collapse.show")).to_be_visible()  # unfolded, not still moving
+        with page.expect_navigation():
+            page.click("#language-switcher button[data-language=en]")
         expect(before).to_contain_text(rule)
         expect(estimates).to_contain_text("Usual time and cost")
         button = page.get_by_test_id("to-confirm")

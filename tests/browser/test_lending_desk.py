@@ -202,6 +202,11 @@ def test_the_lending_pages_have_no_axe_violation(browser, live_server, staff_use
             if violations:
                 found[path] = violations
         size = "1280" if width == "wide" else "390"
+        if width == "narrow":  # on a phone a request's next steps come before its facts and history
+            page.goto(f"{live_server.url}/desk/lending/{requests['SKR-2026-032']}/")
+            steps = page.get_by_test_id("next-steps").bounding_box()
+            history = page.get_by_test_id("lending-history").bounding_box()
+            assert steps["y"] < history["y"]
         for name, path in (
             ("queue", "/desk/lending/"),
             ("loan-renewal", f"/desk/lending/{requests['SKR-2026-029']}/"),
